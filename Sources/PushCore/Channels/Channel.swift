@@ -1,0 +1,84 @@
+/// A channel's stable identifier, e.g. `dingtalk`: used in `channels` arguments,
+/// results and `MCP_PUSH_<ID>_BASE_URL`.
+public typealias ChannelID = String
+
+/// A push service, built from configuration.
+///
+/// A channel is a small value: `init(configuration:)` reads its variables (returns nil
+/// when none are set, throws ``ConfigurationError`` when some are missing or invalid),
+/// and ``send(_:context:)`` performs one delivery attempt and reads the service's own
+/// answer. Timeouts, concurrency and redaction belong to the ``Dispatcher``.
+public protocol Channel: Sendable {
+    static var descriptor: ChannelDescriptor { get }
+
+    init?(configuration: Configuration) throws(ConfigurationError)
+
+    /// The secret values this channel holds (tokens, keys, passwords): the dispatcher
+    /// removes them from every string that leaves the core.
+    var secrets: [String] { get }
+
+    /// One line describing the configured target, with secrets masked (for `mcp-push channels`).
+    var summary: String { get }
+
+    func send(_ message: Message, context: DeliveryContext) async throws -> Delivery
+}
+
+extension Channel {
+    public var id: ChannelID { Self.descriptor.id }
+}
+
+/// What `mcp-push channels` and the docs know about a channel before it is configured.
+public struct ChannelDescriptor: Sendable {
+    public let id: ChannelID
+    public let displayName: String
+    /// The service's origin, replaced by `MCP_PUSH_<ID>_BASE_URL`; nil when the user always supplies the host.
+    public let defaultBaseURL: String?
+    public let variables: [ConfigVariable]
+
+    public init(id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable]) {
+        self.id = id
+        self.displayName = displayName
+        self.defaultBaseURL = defaultBaseURL
+        self.variables = variables
+    }
+
+    /// The variable that overrides the service origin, e.g. `MCP_PUSH_DINGTALK_BASE_URL`.
+    public var baseURLVariable: String { "MCP_PUSH_\(id.uppercased())_BASE_URL" }
+}
+
+public struct ConfigVariable: Sendable, Hashable {
+    public let name: String
+    public let isRequired: Bool
+    public let isSecret: Bool
+    public let summary: String
+
+    public static func required(_ name: String, secret: Bool = false, _ summary: String) -> ConfigVariable {
+        ConfigVariable(name: name, isRequired: true, isSecret: secret, summary: summary)
+    }
+
+    public static func optional(_ name: String, secret: Bool = false, _ summary: String) -> ConfigVariable {
+        ConfigVariable(name: name, isRequired: false, isSecret: secret, summary: summary)
+    }
+}
+
+/// The outcome of one delivery attempt, as the service reported it.
+public struct Delivery: Sendable, Equatable {
+    public var ok: Bool
+    public var statusCode: Int?
+    /// The service's reason when `ok` is false.
+    public var error: String?
+    /// Whether trying again later could succeed (rate limits, 5xx, network trouble).
+    public var isTransient: Bool
+    /// How long the service asked us to wait before trying again.
+    public var retryAfter: Duration?
+
+    public static func delivered(status: Int?) -> Delivery {
+        Delivery(ok: true, statusCode: status, error: nil, isTransient: false, retryAfter: nil)
+    }
+
+    public static func rejected(
+        status: Int?, _ reason: String, transient: Bool = false, retryAfter: Duration? = nil
+    ) -> Delivery {
+        Delivery(ok: false, statusCode: status, error: reason, isTransient: transient, retryAfter: retryAfter)
+    }
+}

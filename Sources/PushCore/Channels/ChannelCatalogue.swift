@@ -1,0 +1,57 @@
+/// Every channel mcp-push supports, in the order results and `mcp-push channels` list them.
+public enum ChannelCatalogue {
+    public static let all: [any Channel.Type] = [
+        Bark.self,
+        DingTalk.self,
+    ]
+
+    public static var ids: [ChannelID] { all.map { $0.descriptor.id } }
+
+    public static func descriptor(for id: ChannelID) -> ChannelDescriptor? {
+        all.first { $0.descriptor.id == id }?.descriptor
+    }
+}
+
+/// How one channel stands under the current configuration.
+public enum ChannelState: Sendable {
+    /// None of its variables are set.
+    case off
+    case configured(any Channel)
+    /// Some variables are set, but not all it needs (or one is unusable): not sent to.
+    case misconfigured(ConfigurationError)
+}
+
+public struct ChannelEntry: Sendable {
+    public let descriptor: ChannelDescriptor
+    public let state: ChannelState
+
+    public var channel: (any Channel)? {
+        if case .configured(let channel) = state { return channel }
+        return nil
+    }
+}
+
+/// The catalogue evaluated against a configuration, once per process.
+public struct ChannelSetup: Sendable {
+    public let entries: [ChannelEntry]
+
+    public init(configuration: Configuration, catalogue: [any Channel.Type] = ChannelCatalogue.all) {
+        entries = catalogue.map { type in
+            let state: ChannelState
+            do {
+                state = try type.init(configuration: configuration).map(ChannelState.configured) ?? .off
+            } catch let error as ConfigurationError {
+                state = .misconfigured(error)
+            } catch {
+                state = .misconfigured(.invalid(type.descriptor.id, "\(error)"))
+            }
+            return ChannelEntry(descriptor: type.descriptor, state: state)
+        }
+    }
+
+    public var configured: [any Channel] { entries.compactMap(\.channel) }
+
+    public func entry(_ id: ChannelID) -> ChannelEntry? { entries.first { $0.descriptor.id == id } }
+
+    public var secrets: [String] { configured.flatMap(\.secrets) }
+}

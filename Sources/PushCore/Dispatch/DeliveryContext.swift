@@ -1,0 +1,23 @@
+import Foundation
+import Logging
+
+/// What a channel may use while sending: the shared HTTP client, the time it has,
+/// the redactor (to register secrets it learns, such as access tokens) and a logger.
+public struct DeliveryContext: Sendable {
+    public let http: HTTPService
+    /// The time this attempt has; HTTP requests are given it as their deadline.
+    public let timeout: Duration
+    public let redactor: Redactor
+    public let logger: Logger
+
+    public init(http: HTTPService, timeout: Duration, redactor: Redactor, logger: Logger) {
+        self.http = http
+        self.timeout = timeout
+        self.redactor = redactor
+        self.logger = logger
+    }
+
+    public func perform(_ request: HTTPRequestSpec, proxy: HTTPProxy? = nil) async throws -> HTTPAnswer {
+        try await http.perform(request, timeout: timeout, proxy: proxy)
+    }
+}

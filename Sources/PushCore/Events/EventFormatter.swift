@@ -1,0 +1,80 @@
+import Foundation
+
+/// Turns a run event into a notification that reads well on a phone lock screen.
+public enum EventFormatter {
+    public static func message(for event: RunEvent, elapsed: Duration?) -> Message {
+        let title: String
+        switch event.kind {
+        case .start: title = "▶️ \(event.runID) started"
+        case .update: title = "🔄 \(event.runID) update"
+        case .end: title = "✅ \(event.runID) finished"
+        case .error: title = "❌ \(event.runID) failed"
+        }
+        var lines = [event.message]
+        let details = detailLines(event.data)
+        if !details.isEmpty {
+            lines.append("")
+            lines.append(contentsOf: details)
+        }
+        if let elapsed {
+            if details.isEmpty { lines.append("") }
+            lines.append("Took: \(durationText(elapsed))")
+        }
+        return Message(title: title, body: lines.joined(separator: "\n"))
+    }
+
+    /// Known keys first in a fixed order, then the rest alphabetically.
+    static func detailLines(_ data: [String: JSONValue]) -> [String] {
+        var lines: [String] = []
+        if let progress = data["progress"] {
+            if let fraction = progress.double, (0...1).contains(fraction) {
+                lines.append("Progress: \(Int((fraction * 100).rounded()))%")
+            } else {
+                lines.append("Progress: \(progress.text)")
+            }
+        }
+        if let step = data["step"] { lines.append("Step: \(step.text)") }
+        if let code = data["error_code"] { lines.append("Error code: \(code.text)") }
+        if let url = data["artifact_url"] { lines.append("Link: \(url.text)") }
+        let known: Set<String> = ["progress", "step", "error_code", "artifact_url"]
+        for key in data.keys.sorted() where !known.contains(key) {
+            lines.append("\(key): \(data[key]!.text)")
+        }
+        return lines
+    }
+
+    /// `45s`, `12m 05s`, `2h 03m`.
+    public static func durationText(_ duration: Duration) -> String {
+        let total = max(0, Int(duration.components.seconds))
+        let hours = total / 3600, minutes = (total % 3600) / 60, seconds = total % 60
+        if hours > 0 { return "\(hours)h \(String(format: "%02d", minutes))m" }
+        if minutes > 0 { return "\(minutes)m \(String(format: "%02d", seconds))s" }
+        return "\(seconds)s"
+    }
+}
+
+/// Remembers when each run started, so the `end` push can say how long it took.
+public actor RunTracker {
+    private var starts: [String: Date] = [:]
+    static let capacity = 10_000
+
+    public init() {}
+
+    /// Records `event` and returns the time since this run's start, for `end` and `error`.
+    public func record(_ event: RunEvent) -> Duration? {
+        switch event.kind {
+        case .start:
+            if starts.count >= Self.capacity, let oldest = starts.min(by: { $0.value < $1.value })?.key {
+                starts.removeValue(forKey: oldest)  // runs that never ended must not grow memory forever
+            }
+            starts[event.runID] = event.timestamp
+            return nil
+        case .update:
+            return nil
+        case .end, .error:
+            guard let start = starts.removeValue(forKey: event.runID) else { return nil }
+            let seconds = event.timestamp.timeIntervalSince(start)
+            return seconds >= 0 ? .milliseconds(Int64(seconds * 1000)) : nil
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A lifecycle event of an agent's run (`notify_event`).
+public struct RunEvent: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case start, update, end, error
+    }
+
+    public var runID: String
+    public var kind: Kind
+    public var message: String
+    /// Extra details: `progress` (0...1), `step`, `artifact_url`, `error_code`, anything else.
+    public var data: [String: JSONValue]
+    public var timestamp: Date
+
+    public init(runID: String, kind: Kind, message: String, data: [String: JSONValue] = [:], timestamp: Date = Date()) {
+        self.runID = runID
+        self.kind = kind
+        self.message = message
+        self.data = data
+        self.timestamp = timestamp
+    }
+
+    /// RFC 3339 in UTC with milliseconds, as results report it.
+    public var timestampText: String { RFC3339.format(timestamp) }
+}
+
+/// Which events are pushed (`MCP_PUSH_EVENTS`: a comma list, or `all`). By default only
+/// `end` and `error`: a start or a progress update is not worth a phone buzz.
+public struct EventPolicy: Sendable, Equatable {
+    public static let variable = "MCP_PUSH_EVENTS"
+    public var pushed: Set<RunEvent.Kind>
+
+    public init(pushed: Set<RunEvent.Kind> = [.end, .error]) {
+        self.pushed = pushed
+    }
+
+    public init(configuration: Configuration) throws(ConfigurationError) {
+        guard let names = configuration.list(Self.variable) else {
+            self.init()
+            return
+        }
+        if names.map({ $0.lowercased() }) == ["all"] {
+            self.init(pushed: Set(RunEvent.Kind.allCases))
+            return
+        }
+        var kinds: Set<RunEvent.Kind> = []
+        for name in names {
+            guard let kind = RunEvent.Kind(rawValue: name.lowercased()) else {
+                throw .invalid(Self.variable, "unknown event \"\(name)\"; use a comma list of start, update, end, error, or all")
+            }
+            kinds.insert(kind)
+        }
+        self.init(pushed: kinds)
+    }
+}
+
+/// RFC 3339 timestamps, as `notify_event` accepts and reports them.
+public enum RFC3339 {
+    public static func parse(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withFraction.date(from: text) { return date }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        return plain.date(from: text)
+    }
+
+    public static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}

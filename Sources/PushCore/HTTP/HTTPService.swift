@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A request as a channel builds it.
+public struct HTTPRequestSpec: Sendable {
+    public var method: HTTPMethod
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: Data?
+
+    public init(method: HTTPMethod = .POST, url: String, headers: [(String, String)] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A POST with a JSON body; `null` members are dropped.
+    public static func json(_ url: String, _ body: JSONValue, headers: [(String, String)] = []) throws -> HTTPRequestSpec {
+        HTTPRequestSpec(
+            url: url,
+            headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
+            body: try body.compacted().encoded())
+    }
+
+    /// A POST with an `application/x-www-form-urlencoded` body.
+    public static func form(_ url: String, _ fields: [(String, String)], headers: [(String, String)] = []) -> HTTPRequestSpec {
+        HTTPRequestSpec(
+            url: url,
+            headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")] + headers,
+            body: Data(PercentEncoding.form(fields).utf8))
+    }
+}
+
+/// The service's answer, body read in full (up to a limit).
+public struct HTTPAnswer: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let body: Data
+
+    public init(status: Int, headers: HTTPHeaders = [:], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public var isSuccess: Bool { (200..<300).contains(status) }
+    public var json: JSONValue? { JSONValue.decode(body) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Where a request goes through: directly, or an HTTP proxy (Telegram's TG_PROXY_*).
+public struct HTTPProxy: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    /// `user:password`, for proxies that need Basic auth.
+    public var credentials: String?
+
+    public init(host: String, port: Int, credentials: String? = nil) {
+        self.host = host
+        self.port = port
+        self.credentials = credentials
+    }
+}
+
+/// The one HTTP client every channel shares (async-http-client), created on first use
+/// so that a server that is never asked to notify never builds a connection pool.
+public final class HTTPService: Sendable {
+    /// Bodies larger than this are cut: no notification API answers with megabytes.
+    static let maximumAnswerSize = 1 << 20
+
+    private let clients = Mutex<[HTTPProxy?: HTTPClient]>([:])
+
+    public init() {}
+
+    public func perform(_ request: HTTPRequestSpec, timeout: Duration, proxy: HTTPProxy? = nil) async throws -> HTTPAnswer {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = request.method
+        outgoing.headers.add(name: "User-Agent", value: "mcp-push/\(PushCoreVersion.current)")
+        for (name, value) in request.headers {
+            outgoing.headers.replaceOrAdd(name: name, value: value)
+        }
+        if let body = request.body {
+            outgoing.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await client(for: proxy).execute(outgoing, deadline: .now() + TimeAmount(timeout))
+            let buffer = try await response.body.collect(upTo: Self.maximumAnswerSize)
+            return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+        } catch {
+            throw TransportError(error, url: request.url)
+        }
+    }
+
+    /// Closes every connection. Call once, when the process is done sending.
+    public func shutdown() async {
+        let all = clients.withLock { dictionary in
+            defer { dictionary.removeAll() }
+            return Array(dictionary.values)
+        }
+        for client in all {
+            try? await client.shutdown()
+        }
+    }
+
+    private func client(for proxy: HTTPProxy?) -> HTTPClient {
+        clients.withLock { dictionary in
+            if let existing = dictionary[proxy] { return existing }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .seconds(10))
+            // A refused connection is an answer: report it now instead of retrying until the deadline.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            // Notification APIs do not redirect; a redirect means a wrong URL, which we report.
+            configuration.redirectConfiguration = .disallow
+            if let proxy {
+                let authorization = proxy.credentials.map { HTTPClient.Authorization.basic(credentials: Data($0.utf8).base64EncodedString()) }
+                configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+            }
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            dictionary[proxy] = client
+            return client
+        }
+    }
+}
+
+/// A request that never got an HTTP answer: refused, timed out, TLS failure, DNS.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    /// Network trouble is worth another try; a malformed URL is not.
+    public let isTransient: Bool
+
+    init(_ error: any Error, url: String) {
+        let host = URL(string: url).flatMap { u in u.host.map { h in u.port.map { "\(h):\($0)" } ?? h } } ?? "the service"
+        let (reason, transient) = Self.explain(error)
+        self.description = "\(reason) (\(host))"
+        self.isTransient = transient
+    }
+
+    private static func explain(_ error: any Error) -> (String, Bool) {
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .deadlineExceeded, .readTimeout, .writeTimeout: return ("timed out waiting for the service", true)
+            case .connectTimeout: return ("timed out connecting", true)
+            case .tlsHandshakeTimeout: return ("timed out in the TLS handshake", true)
+            case .remoteConnectionClosed: return ("the service closed the connection", true)
+            case .invalidURL, .emptyHost, .emptyScheme: return ("invalid URL", false)
+            case .cancelled: return ("cancelled", true)
+            default: return ("HTTP client error: \(client.shortDescription)", true)
+            }
+        }
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") {
+            return ("connection refused", true)
+        }
+        if text.contains("unsupportedScheme") {
+            return ("unsupported URL scheme (use http:// or https://)", false)
+        }
+        if text.contains("DNS") || text.contains("resolve") || text.contains("NXDOMAIN") {
+            return ("cannot resolve host name", true)
+        }
+        if text.contains("handshake") || text.contains("certificate") || text.contains("NIOSSL") || text.contains("BoringSSL") {
+            return ("TLS error: \(text)", true)
+        }
+        return (text, true)
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+public enum PushCoreVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,18 @@
+/// One notification, as every channel receives it.
+///
+/// Channels decide how to lay the two parts out for their service; most send
+/// `title`, a blank line, then `body` (see ``Message/text``).
+public struct Message: Sendable, Hashable {
+    public var title: String
+    public var body: String
+
+    public init(title: String, body: String) {
+        self.title = title
+        self.body = body
+    }
+
+    /// Title and body as one plain-text block, for services with a single text field.
+    public var text: String {
+        body.isEmpty ? title : "\(title)\n\n\(body)"
+    }
+}
