@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of one notification across its channels: what the MCP tools return,
 /// what `mcp-push send --json` prints, and what the CLI's table shows.
 public struct DispatchResult: Sendable, Equatable {
@@ -33,7 +35,7 @@ public struct DispatchResult: Sendable, Equatable {
     public var isError: Bool { status == .error }
 }
 
-public struct ChannelResult: Sendable, Equatable, Codable {
+public struct ChannelResult: Sendable, Equatable {
     public var channel: ChannelID
     public var ok: Bool
     public var statusCode: Int?
@@ -48,14 +50,6 @@ public struct ChannelResult: Sendable, Equatable, Codable {
         self.error = error
         self.durationMilliseconds = durationMilliseconds
         self.attempts = attempts
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case channel, ok
-        case statusCode = "status_code"
-        case error
-        case durationMilliseconds = "duration_ms"
-        case attempts
     }
 }
 
@@ -72,26 +66,57 @@ public struct EventSummary: Sendable, Equatable {
     }
 }
 
-extension DispatchResult: Encodable {
-    enum CodingKeys: String, CodingKey {
-        case status, message
-        case channelsCount = "channels_count"
-        case errors, results
-        case runID = "run_id"
-        case event, timestamp
+extension DispatchResult {
+    /// The result as one line of JSON, keys in reading order (status and message first):
+    /// the MCP tools' text content and `--json` output.
+    public var jsonText: String {
+        var object = OrderedJSONObject()
+        object.add("status", status.rawValue)
+        object.add("message", message)
+        object.add("channels_count", channelsCount)
+        object.add("errors", errors)
+        object.addRaw("results", "[" + results.map(\.jsonText).joined(separator: ",") + "]")
+        if let event {
+            object.add("run_id", event.runID)
+            object.add("event", event.event)
+            object.add("timestamp", event.timestamp)
+        }
+        return object.text
+    }
+}
+
+extension ChannelResult {
+    public var jsonText: String {
+        var object = OrderedJSONObject()
+        object.add("channel", channel)
+        object.add("ok", ok)
+        object.add("status_code", statusCode)
+        object.add("error", error)
+        object.add("duration_ms", durationMilliseconds)
+        object.add("attempts", attempts)
+        return object.text
+    }
+}
+
+/// A JSON object whose keys keep the order they were added in (Foundation's encoder
+/// does not promise any order on Linux). Values are encoded by `JSONEncoder`.
+struct OrderedJSONObject {
+    private var members: [String] = []
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    mutating func add<Value: Encodable>(_ key: String, _ value: Value?) {
+        guard let value, let data = try? Self.encoder.encode(value) else { return }
+        addRaw(key, String(decoding: data, as: UTF8.self))
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(status, forKey: .status)
-        try container.encode(message, forKey: .message)
-        try container.encode(channelsCount, forKey: .channelsCount)
-        try container.encode(errors, forKey: .errors)
-        try container.encode(results, forKey: .results)
-        if let event {
-            try container.encode(event.runID, forKey: .runID)
-            try container.encode(event.event, forKey: .event)
-            try container.encode(event.timestamp, forKey: .timestamp)
-        }
+    mutating func addRaw(_ key: String, _ json: String) {
+        let encodedKey = (try? Self.encoder.encode(key)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\(key)\""
+        members.append("\(encodedKey):\(json)")
     }
+
+    var text: String { "{" + members.joined(separator: ",") + "}" }
 }

@@ -152,7 +152,9 @@ public struct Dispatcher: Sendable {
             message = "Delivered to \(succeeded.count) channel\(succeeded.count == 1 ? "" : "s"): \(succeeded.map(\.channel).joined(separator: ", "))."
         } else if succeeded.isEmpty {
             status = .error
-            message = "Not delivered: all \(failed.count) channel\(failed.count == 1 ? "" : "s") failed (\(failed.map(\.channel).joined(separator: ", ")))."
+            message = failed.count == 1
+                ? "Not delivered: \(failed[0].channel) failed."
+                : "Not delivered: all \(failed.count) channels failed (\(failed.map(\.channel).joined(separator: ", ")))."
         } else {
             status = .partialSuccess
             message = "Delivered to \(succeeded.count) of \(results.count) channels; failed: \(failed.map(\.channel).joined(separator: ", "))."

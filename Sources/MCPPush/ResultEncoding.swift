@@ -1,0 +1,61 @@
+import Foundation
+import MCP
+import PushCore
+
+/// One encoding of a ``DispatchResult`` for both the text content and `structuredContent`.
+enum ResultEncoding {
+    static func toolResult(_ result: DispatchResult) -> CallTool.Result {
+        let text = result.jsonText
+        let structured = (try? JSONDecoder().decode(Value.self, from: Data(text.utf8))) ?? .object([:])
+        return CallTool.Result(
+            content: [.text(text: text, annotations: nil, _meta: nil)],
+            structuredContent: Optional<Value>.some(structured),
+            isError: result.isError)
+    }
+
+    static func inputError(_ error: InputError, event: EventSummary?) -> CallTool.Result {
+        toolResult(DispatchResult(status: .error, message: "Invalid input: \(error.description).", event: event))
+    }
+}
+
+/// The declared `outputSchema` of both tools.
+enum ResultSchema {
+    static let channelResult: Value = [
+        "type": "object",
+        "properties": [
+            "channel": ["type": "string"],
+            "ok": ["type": "boolean"],
+            "status_code": ["type": "integer"],
+            "error": ["type": "string"],
+            "duration_ms": ["type": "integer"],
+            "attempts": ["type": "integer"],
+        ],
+        "required": ["channel", "ok", "duration_ms", "attempts"],
+    ]
+
+    static let baseProperties: [String: Value] = [
+        "status": [
+            "type": "string", "enum": .array(DispatchResult.Status.allCases.map { .string($0.rawValue) }),
+            "description": "success: every channel delivered; partial_success: some did; error: none did (or bad input); skipped: deliberately not pushed.",
+        ],
+        "message": ["type": "string"],
+        "channels_count": ["type": "integer"],
+        "errors": [
+            "type": "object", "additionalProperties": ["type": "string"],
+            "description": "Channel id to the service's reason, for every channel that failed.",
+        ],
+        "results": ["type": "array", "items": channelResult],
+    ]
+
+    static let required: [Value] = ["status", "message", "channels_count", "errors", "results"]
+
+    static let send: Value = ["type": "object", "properties": .object(baseProperties), "required": .array(required)]
+
+    static let event: Value = {
+        var properties = baseProperties
+        properties["run_id"] = ["type": "string"]
+        properties["event"] = ["type": "string"]
+        properties["timestamp"] = ["type": "string", "format": "date-time"]
+        return ["type": "object", "properties": .object(properties), "required": .array(required + ["run_id", "event", "timestamp"])]
+    }()
+}

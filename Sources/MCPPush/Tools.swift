@@ -1,0 +1,183 @@
+import Foundation
+import MCP
+import PushCore
+
+/// The two tools: their schemas, and how a call becomes a ``Notifier`` request.
+enum PushTools {
+    static let sendName = "notify_send"
+    static let eventName = "notify_event"
+
+    static var all: [Tool] { [send, event] }
+
+    static let annotations = Tool.Annotations(
+        readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+
+    static let channelsProperty: Value = [
+        "type": "array",
+        "items": ["type": "string", "enum": .array(ChannelCatalogue.ids.map { .string($0) })],
+        "minItems": 1,
+        "description": "Send only to these channel ids (default: every configured channel).",
+    ]
+
+    static let send = Tool(
+        name: sendName,
+        title: "Send a notification",
+        description: Guidelines.sendDescription,
+        inputSchema: [
+            "type": "object",
+            "properties": [
+                "title": ["type": "string", "minLength": 1, "description": "Short headline shown on the lock screen."],
+                "content": ["type": "string", "minLength": 1, "description": "The message: a few lines."],
+                "channels": channelsProperty,
+            ],
+            "required": ["title", "content"],
+            "additionalProperties": false,
+        ],
+        annotations: annotations,
+        outputSchema: ResultSchema.send)
+
+    static let event = Tool(
+        name: eventName,
+        title: "Report a run event",
+        description: Guidelines.eventDescription,
+        inputSchema: [
+            "type": "object",
+            "properties": [
+                "run_id": ["type": "string", "minLength": 1, "description": "Identifies the run across its events."],
+                "event": [
+                    "type": "string", "enum": .array(RunEvent.Kind.allCases.map { .string($0.rawValue) }),
+                    "description": "start, update, end or error. By default only end and error are pushed.",
+                ],
+                "message": ["type": "string", "minLength": 1, "description": "What happened, in a sentence or two."],
+                "data": [
+                    "type": "object",
+                    "description": "Details: progress (0 to 1), step, artifact_url, error_code, or any other keys.",
+                    "properties": [
+                        "progress": ["type": "number", "minimum": 0, "maximum": 1],
+                        "step": ["type": "string"],
+                        "artifact_url": ["type": "string"],
+                        "error_code": ["type": ["string", "integer"]],
+                    ],
+                    "additionalProperties": true,
+                ],
+                "timestamp": [
+                    "type": "string", "format": "date-time",
+                    "description": "RFC 3339 time of the event (default: now).",
+                ],
+                "channels": channelsProperty,
+            ],
+            "required": ["run_id", "event", "message"],
+            "additionalProperties": false,
+        ],
+        annotations: annotations,
+        outputSchema: ResultSchema.event)
+
+    /// Runs a `tools/call`; bad arguments become an `isError` result naming the field.
+    static func call(_ name: String, arguments: [String: Value]?, notifier: Notifier) async throws -> CallTool.Result {
+        guard name == sendName || name == eventName else {
+            throw MCPError.invalidParams("Unknown tool '\(name)'; this server has \(sendName) and \(eventName).")
+        }
+        let arguments = Arguments(arguments ?? [:])
+        do throws(InputError) {
+            switch name {
+            case sendName:
+                try arguments.rejectUnknown(allowed: ["title", "content", "channels"])
+                let result = try await notifier.send(
+                    title: try arguments.requiredString("title"),
+                    content: try arguments.requiredString("content"),
+                    channels: try arguments.optionalStringArray("channels"))
+                return ResultEncoding.toolResult(result)
+            default:
+                try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "data", "timestamp", "channels"])
+                let event = try arguments.runEvent()
+                let result = try await notifier.event(event, channels: try arguments.optionalStringArray("channels"))
+                return ResultEncoding.toolResult(result)
+            }
+        } catch {
+            return ResultEncoding.inputError(error, event: name == eventName ? arguments.partialEvent : nil)
+        }
+    }
+}
+
+/// Tool arguments with checks that name the field and what it accepts.
+struct Arguments {
+    let values: [String: Value]
+
+    init(_ values: [String: Value]) { self.values = values }
+
+    func rejectUnknown(allowed: Set<String>) throws(InputError) {
+        let unknown = values.keys.filter { !allowed.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw InputError(
+                field: unknown[0],
+                "unknown argument \(unknown.map { "'\($0)'" }.joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func requiredString(_ field: String) throws(InputError) -> String {
+        guard let value = values[field], value != .null else {
+            throw InputError(field: field, "'\(field)' is required (a non-empty string)")
+        }
+        guard case .string(let string) = value else {
+            throw InputError(field: field, "'\(field)' must be a string, got \(value.typeName)")
+        }
+        guard !string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw InputError(field: field, "'\(field)' must not be empty")
+        }
+        return string
+    }
+
+    func optionalStringArray(_ field: String) throws(InputError) -> [String]? {
+        guard let value = values[field], value != .null else { return nil }
+        guard case .array(let items) = value else {
+            throw InputError(field: field, "'\(field)' must be an array of channel ids, got \(value.typeName)")
+        }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let string) = item else {
+                throw InputError(field: field, "'\(field)' must contain only strings (channel ids), got \(item.typeName)")
+            }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    func runEvent() throws(InputError) -> RunEvent {
+        let runID = try requiredString("run_id")
+        let eventName = try requiredString("event")
+        guard let kind = RunEvent.Kind(rawValue: eventName) else {
+            throw InputError(
+                field: "event",
+                "'event' must be one of \(RunEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(eventName)'")
+        }
+        let message = try requiredString("message")
+        var data: [String: JSONValue] = [:]
+        if let raw = values["data"], raw != .null {
+            guard case .object(let object) = raw else {
+                throw InputError(field: "data", "'data' must be an object, got \(raw.typeName)")
+            }
+            data = object.mapValues(JSONValue.init)
+            if let progress = data["progress"] {
+                guard let fraction = progress.double, (0...1).contains(fraction), progress.string == nil else {
+                    throw InputError(field: "data.progress", "'data.progress' must be a number from 0 to 1, got \(progress.text)")
+                }
+            }
+        }
+        var timestamp = Date()
+        if let raw = values["timestamp"], raw != .null {
+            guard case .string(let text) = raw, let date = RFC3339.parse(text) else {
+                throw InputError(field: "timestamp", "'timestamp' must be an RFC 3339 date-time such as 2026-11-24T09:30:00Z")
+            }
+            timestamp = date
+        }
+        return RunEvent(runID: runID, kind: kind, message: message, data: data, timestamp: timestamp)
+    }
+
+    /// What can be echoed back in an error result for `notify_event`.
+    var partialEvent: EventSummary {
+        EventSummary(
+            runID: values["run_id"]?.stringValue ?? "",
+            event: values["event"]?.stringValue ?? "",
+            timestamp: RFC3339.format(Date()))
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import PushCore
+
+@main
+struct MCPPushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp-push",
+        abstract: "Push notifications from AI coding agents to your phone and chats, over MCP.",
+        discussion: """
+            Without a subcommand, mcp-push serves MCP over stdio (the same as `mcp-push serve`), which is \
+            how Claude Code, Codex CLI and Gemini CLI start it. Channels are configured with environment \
+            variables (BARK_PUSH, DD_BOT_TOKEN, TG_BOT_TOKEN, ...) or a config.sh file: see `mcp-push channels`.
+
+            Examples:
+              mcp-push channels
+              mcp-push test
+              mcp-push send --title "Build finished" --content "All tests passed"
+              claude mcp add mcp-push -- /path/to/mcp-push --transport stdio
+            """,
+        version: PushCoreVersion.current,
+        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self],
+        defaultSubcommand: Serve.self)
+}
