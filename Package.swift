@@ -48,12 +48,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(
-            name: "PushCoreTests",
+        // Fake push services on 127.0.0.1 for the tests (not part of the product).
+        .target(
+            name: "TestSupport",
             dependencies: [
                 "PushCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "PushCoreTests",
+            dependencies: [
+                "PushCore",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -62,8 +71,8 @@ let package = Package(
             dependencies: [
                 "PushCore",
                 "MCPPush",
+                "TestSupport",
                 .product(name: "MCP", package: "swift-sdk"),
-                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
     ]

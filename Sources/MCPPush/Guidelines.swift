@@ -16,7 +16,8 @@ enum Guidelines {
         run_id. By default only `end` and `error` are pushed to the user; `start` and `update` are recorded \
         (so the final push can say how long the run took) and answered with status `skipped`. \
         Send `start` when a long run begins, `end` when it finishes (with the outcome in `message`), \
-        `error` when it fails, and `update` only for rare, meaningful milestones. Put details in `data`: \
+        `error` when it fails, and `update` only for rare, meaningful milestones. Do not send an event for \
+        every step or short task, and do not send `end` twice for the same run. Put details in `data`: \
         `progress` (0 to 1), `step`, `artifact_url` (a link the user can open), `error_code`, or any other keys.
         """
 

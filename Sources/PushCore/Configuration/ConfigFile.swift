@@ -101,7 +101,7 @@ enum ConfigFile {
         /// After a value: allow spaces and a comment, then the line must end.
         mutating func skipTrailing() {
             skip(while: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            if peek == "#" || peek == ";" { skipLine() }
+            if peek == "#" { skipLine() }  // a `;` is left for the statement loop: `export A=1; export B=2`
         }
 
         mutating func readValue(startLine: Int) throws -> String {

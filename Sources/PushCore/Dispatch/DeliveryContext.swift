@@ -17,7 +17,9 @@ public struct DeliveryContext: Sendable {
         self.logger = logger
     }
 
+    /// The dispatcher cancels the attempt at `timeout`; the HTTP deadline is only a backstop
+    /// a little later, so that a timeout is always reported the same way.
     public func perform(_ request: HTTPRequestSpec, proxy: HTTPProxy? = nil) async throws -> HTTPAnswer {
-        try await http.perform(request, timeout: timeout, proxy: proxy)
+        try await http.perform(request, timeout: timeout + .seconds(1), proxy: proxy)
     }
 }

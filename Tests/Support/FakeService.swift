@@ -7,46 +7,52 @@ import PushCore
 import Synchronization
 
 /// A request as a fake service received it.
-struct RecordedRequest: Sendable {
-    let method: String
-    let path: String
+public struct RecordedRequest: Sendable {
+    public let method: String
+    public let path: String
     /// The raw query string, as sent.
-    let rawQuery: String
+    public let rawQuery: String
     /// Header names lower-cased.
-    let headers: [String: String]
-    let body: Data
-    let receivedAt: ContinuousClock.Instant
+    public let headers: [String: String]
+    public let body: Data
+    public let receivedAt: ContinuousClock.Instant
 
     /// Query parameters decoded the way web frameworks do: `+` is a space.
-    var query: [String: String] { FormDecoding.decode(rawQuery) }
-    var json: JSONValue? { JSONValue.decode(body) }
-    var form: [String: String] { FormDecoding.decode(String(decoding: body, as: UTF8.self)) }
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var contentType: String { headers["content-type"] ?? "" }
+    public var query: [String: String] { FormDecoding.decode(rawQuery) }
+    public var json: JSONValue? { JSONValue.decode(body) }
+    public var form: [String: String] { FormDecoding.decode(String(decoding: body, as: UTF8.self)) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    public var contentType: String { headers["content-type"] ?? "" }
 }
 
-struct FakeResponse: Sendable {
-    var status: Int
-    var headers: [(String, String)]
-    var body: String
+public struct FakeResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: String
 
-    static func json(_ value: JSONValue, status: Int = 200, headers: [(String, String)] = []) -> FakeResponse {
+    public init(status: Int, headers: [(String, String)], body: String) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(_ value: JSONValue, status: Int = 200, headers: [(String, String)] = []) -> FakeResponse {
         let text = String(decoding: (try? value.encoded()) ?? Data(), as: UTF8.self)
         return FakeResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers, body: text)
     }
 
     /// A literal body, byte for byte as the service sends it.
-    static func raw(_ body: String, status: Int = 200, contentType: String = "application/json; charset=utf-8") -> FakeResponse {
+    public static func raw(_ body: String, status: Int = 200, contentType: String = "application/json; charset=utf-8") -> FakeResponse {
         FakeResponse(status: status, headers: [("Content-Type", contentType)], body: body)
     }
 
-    static func text(_ body: String, status: Int = 200) -> FakeResponse {
+    public static func text(_ body: String, status: Int = 200) -> FakeResponse {
         raw(body, status: status, contentType: "text/plain; charset=utf-8")
     }
 }
 
-enum FormDecoding {
-    static func decode(_ text: String) -> [String: String] {
+public enum FormDecoding {
+    public static func decode(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -57,32 +63,32 @@ enum FormDecoding {
         return result
     }
 
-    static func unescape(_ text: String) -> String {
+    public static func unescape(_ text: String) -> String {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text
     }
 }
 
 /// A stand-in for a push service on 127.0.0.1: records every request and answers
 /// through `handler`, which checks the request the way the real service does.
-final class FakeService: Sendable {
-    typealias Handler = @Sendable (RecordedRequest) async throws -> FakeResponse
+public final class FakeService: Sendable {
+    public typealias Handler = @Sendable (RecordedRequest) async throws -> FakeResponse
 
-    let baseURL: String
+    public let baseURL: String
     private let recorded = Mutex<[RecordedRequest]>([])
 
     private init(port: Int) {
         baseURL = "http://127.0.0.1:\(port)"
     }
 
-    var requests: [RecordedRequest] { recorded.withLock { $0 } }
-    var lastRequest: RecordedRequest? { requests.last }
+    public var requests: [RecordedRequest] { recorded.withLock { $0 } }
+    public var lastRequest: RecordedRequest? { requests.last }
 
     fileprivate func record(_ request: RecordedRequest) {
         recorded.withLock { $0.append(request) }
     }
 
     /// Runs `body` while a fake service answers on a free port, then stops it.
-    static func with<T: Sendable>(
+    public static func with<T: Sendable>(
         _ handler: @escaping Handler, _ body: @Sendable (FakeService) async throws -> T
     ) async throws -> T {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -139,4 +145,4 @@ final class FakeService: Sendable {
     }
 }
 
-enum FakeServiceError: Error { case didNotStart }
+public enum FakeServiceError: Error { case didNotStart }
