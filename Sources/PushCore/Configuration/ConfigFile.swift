@@ -10,7 +10,17 @@ enum ConfigFile {
     static func read(path: String) throws(ConfigurationError) -> [String: String] {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            // FileHandle rather than String(contentsOfFile:): it also reads /dev/null and pipes.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw ConfigurationError.unreadableFile(path, FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+            }
+            defer { try? handle.close() }
+            guard let decoded = String(data: try handle.readToEnd() ?? Data(), encoding: .utf8) else {
+                throw ConfigurationError.unreadableFile(path, "not UTF-8 text")
+            }
+            text = decoded
+        } catch let error as ConfigurationError {
+            throw error
         } catch {
             throw .unreadableFile(path, error.localizedDescription)
         }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift suites, then the official Python MCP clients driving the built binary.
+# Needs Swift and Python 3 with venv; installs the Python packages it needs into .venv and .venv-mcp1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+
+# A venv per requirements file, rebuilt only when the file changes.
+ensure_venv() {
+    local dir=$1 requirements=$2
+    if [ ! -x "$dir/bin/python" ] || ! cmp -s "$requirements" "$dir/.requirements"; then
+        echo "==> setting up $dir from $requirements"
+        rm -rf "$dir"
+        "$python" -m venv "$dir"
+        "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$dir/.requirements"
+    fi
+}
+
+ensure_venv .venv requirements-test.txt
+ensure_venv .venv-mcp1 requirements-mcp1.txt
+
+echo "==> swift build"
+swift build --build-tests
+
+echo "==> swift test"
+export MCP_PUSH_TEST_PYTHON="$PWD/.venv/bin/python3"
+swift test --skip-build
+
+echo "==> interop: official Python MCP client (mcp 2.x) over stdio"
+export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
+.venv/bin/python -m pytest -q tests/interop
+
+echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
+.venv-mcp1/bin/python -m pytest -q tests/interop_mcp1
+
+echo "==> all tests passed"

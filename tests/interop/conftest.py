@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+import pathlib
+
+import pytest
+
+from fake_services import FakeBark
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DEVICE_KEY = "InteropDeviceKey0123456789"
+
+
+@pytest.fixture(scope="session")
+def binary() -> str:
+    path = os.environ.get("MCP_PUSH_BINARY") or str(ROOT / ".build" / "debug" / "mcp-push")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"mcp-push binary not found at {path}: run `swift build` first (scripts/test.sh does)")
+    return path
+
+
+@pytest.fixture()
+def bark():
+    with FakeBark(DEVICE_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture()
+def bark_env(bark: FakeBark) -> dict[str, str]:
+    """Environment configuring only the bark channel, pointed at the fake."""
+    return {
+        "BARK_PUSH": DEVICE_KEY,
+        "MCP_PUSH_BARK_BASE_URL": bark.base_url,
+        "MCP_PUSH_CONFIG": os.devnull,
+        "XDG_CONFIG_HOME": "/nonexistent",
+    }

@@ -1,0 +1,198 @@
+"""The official Python MCP SDK (mcp 2.x) spawning the built mcp-push binary over stdio."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from conftest import DEVICE_KEY
+
+
+def params(binary: str, env: dict[str, str]) -> StdioServerParameters:
+    # The registration commands of Claude Code, Codex and Gemini CLI pass `--transport stdio`.
+    return StdioServerParameters(command=binary, args=["--transport", "stdio"], env=env)
+
+
+def run(coroutine_function):
+    return anyio.run(coroutine_function)
+
+
+def test_auto_mode_falls_back_to_the_handshake_and_negotiates_2025_11_25(binary, bark_env):
+    async def main():
+        # mode="auto" (the default) first probes `server/discover` (protocol 2026-07-28); the
+        # swift-sdk answers "method not found", and the client falls back to `initialize`.
+        async with Client(params(binary, bark_env)) as client:
+            assert client.protocol_version == "2025-11-25"
+            assert client.server_info.name == "mcp-push"
+            tools = (await client.list_tools()).tools
+            return {tool.name: tool for tool in tools}
+
+    tools = run(main)
+    assert list(tools) == ["notify_send", "notify_event"]
+    send = tools["notify_send"]
+    assert send.input_schema["required"] == ["title", "content"]
+    assert send.output_schema is not None and "status" in send.output_schema["properties"]
+    assert send.annotations.read_only_hint is False
+    assert send.annotations.idempotent_hint is False
+    assert send.annotations.open_world_hint is True
+    assert "Do not" in send.description
+
+
+def test_legacy_mode_handshake(binary, bark_env):
+    async def main():
+        async with Client(params(binary, bark_env), mode="legacy") as client:
+            return client.protocol_version
+
+    assert run(main) == "2025-11-25"
+
+
+def test_notify_send_delivers_and_reports(binary, bark, bark_env):
+    async def main():
+        async with Client(params(binary, bark_env)) as client:
+            return await client.call_tool("notify_send", {"title": "Build finished", "content": "412 tests passed\n✅"})
+
+    result = run(main)
+    assert result.is_error is False
+    structured = result.structured_content
+    assert structured["status"] == "success"
+    assert structured["channels_count"] == 1
+    assert structured["errors"] == {}
+    [channel] = structured["results"]
+    assert channel["channel"] == "bark" and channel["ok"] is True and channel["status_code"] == 200
+    assert channel["attempts"] == 1
+    assert json.loads(result.content[0].text) == structured
+    [request] = bark.requests
+    assert request["body"]["title"] == "Build finished"
+    assert request["body"]["body"] == "412 tests passed\n✅"
+    assert request["body"]["device_key"] == DEVICE_KEY
+
+
+def test_notify_event_end_is_pushed_with_the_run_duration(binary, bark, bark_env):
+    async def main():
+        async with Client(params(binary, bark_env)) as client:
+            start = await client.call_tool(
+                "notify_event",
+                {"run_id": "nightly-9", "event": "start", "message": "go", "timestamp": "2026-11-24T08:00:00Z"},
+            )
+            end = await client.call_tool(
+                "notify_event",
+                {
+                    "run_id": "nightly-9",
+                    "event": "end",
+                    "message": "All green",
+                    "data": {"progress": 1, "artifact_url": "https://ci.example/9"},
+                    "timestamp": "2026-11-24T08:03:30Z",
+                },
+            )
+            return start, end
+
+    start, end = run(main)
+    assert start.structured_content["status"] == "skipped"
+    assert "MCP_PUSH_EVENTS" in start.structured_content["message"]
+    assert end.is_error is False
+    assert end.structured_content["status"] == "success"
+    assert end.structured_content["run_id"] == "nightly-9"
+    assert end.structured_content["event"] == "end"
+    assert end.structured_content["timestamp"] == "2026-11-24T08:03:30.000Z"
+    [request] = bark.requests
+    assert request["body"]["title"] == "✅ nightly-9 finished"
+    assert request["body"]["body"] == "All green\n\nProgress: 100%\nLink: https://ci.example/9\nTook: 3m 30s"
+
+
+def test_bad_input_is_an_error_result_naming_the_field(binary, bark, bark_env):
+    async def main():
+        async with Client(params(binary, bark_env)) as client:
+            missing = await client.call_tool("notify_send", {"title": "only a title"})
+            bad_event = await client.call_tool("notify_event", {"run_id": "r", "event": "finished", "message": "m"})
+            return missing, bad_event
+
+    missing, bad_event = run(main)
+    assert missing.is_error is True
+    assert missing.structured_content["status"] == "error"
+    assert "'content' is required" in missing.structured_content["message"]
+    assert bad_event.is_error is True
+    assert "'event' must be one of start, update, end, error" in bad_event.structured_content["message"]
+    assert bark.requests == []
+
+
+def test_rejected_message_is_reported_as_the_services_error(binary, bark):
+    env = {"BARK_PUSH": "not-the-device-key", "MCP_PUSH_BARK_BASE_URL": bark.base_url, "MCP_PUSH_CONFIG": os.devnull}
+
+    async def main():
+        async with Client(params(binary, env)) as client:
+            return await client.call_tool("notify_send", {"title": "t", "content": "c"})
+
+    result = run(main)
+    assert result.is_error is True
+    assert result.structured_content["status"] == "error"
+    assert "failed to get device token" in result.structured_content["errors"]["bark"]
+    assert "not-the-device-key" not in result.content[0].text, "the device key is a secret"
+
+
+def test_prompt_is_listed_and_served(binary, bark_env):
+    async def main():
+        async with Client(params(binary, bark_env)) as client:
+            prompts = (await client.list_prompts()).prompts
+            prompt = await client.get_prompt("mcp-push-guidelines")
+            return prompts, prompt
+
+    prompts, prompt = run(main)
+    assert [p.name for p in prompts] == ["mcp-push-guidelines"]
+    assert "## Do not notify" in prompt.messages[0].content.text
+
+
+def raw_session(binary: str, env: dict[str, str], lines: list[dict]) -> tuple[list[dict], str]:
+    """Sends raw JSON-RPC lines, closes stdin, and returns every stdout line parsed and stderr."""
+    payload = "".join(json.dumps(line) + "\n" for line in lines)
+    process = subprocess.run(
+        [binary], input=payload.encode(), capture_output=True, timeout=30,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+    )
+    assert process.returncode == 0, process.stderr.decode()
+    stdout = process.stdout.decode()
+    messages = [json.loads(line) for line in stdout.splitlines()]  # every stdout line must be JSON-RPC
+    assert all(message.get("jsonrpc") == "2.0" for message in messages)
+    return messages, process.stderr.decode()
+
+
+def initialize(version: str) -> dict:
+    return {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "requested, negotiated",
+    [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("2026-07-28", "2025-11-25"),  # newer than the server knows: it answers its latest
+    ],
+)
+def test_version_negotiation_for_older_and_newer_clients(binary, bark_env, requested, negotiated):
+    messages, _ = raw_session(binary, bark_env, [initialize(requested)])
+    assert messages[0]["result"]["protocolVersion"] == negotiated
+
+
+def test_stdout_carries_only_protocol_messages_even_with_debug_logs(binary, bark, bark_env):
+    env = {**bark_env, "MCP_PUSH_LOG_LEVEL": "debug"}
+    messages, stderr = raw_session(binary, env, [
+        initialize("2025-06-18"),
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+         "params": {"name": "notify_send", "arguments": {"title": "t", "content": "c"}}},
+    ])
+    # stdin was closed right after the call: the server still answers it before exiting.
+    by_id = {message.get("id"): message for message in messages}
+    assert by_id[2]["result"]["structuredContent"]["status"] == "success"
+    assert "delivered" in stderr  # logs go to stderr...
+    assert DEVICE_KEY not in stderr  # ...without secrets
