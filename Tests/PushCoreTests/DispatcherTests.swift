@@ -62,7 +62,7 @@ import Testing
                 let (result, elapsed) = try await send([
                     "BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL,
                     "DD_BOT_TOKEN": Self.dingToken, "MCP_PUSH_DINGTALK_BASE_URL": ding.baseURL,
-                    "MCP_PUSH_TIMEOUT": "0.5",
+                    "MCP_PUSH_TIMEOUT": "0.5", "MCP_PUSH_RETRIES": "0",
                 ])
                 #expect(result.status == .partialSuccess)
                 #expect(result.errors["bark"] == "timed out after 500 ms")
@@ -79,12 +79,13 @@ import Testing
         try await FakeService.with({ _ in .raw(#"{"errcode":300001,"errmsg":"token is not exist"}"#) }) { ding in
             let (result, _) = try await send([
                 "BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": "http://127.0.0.1:1",
-                "DD_BOT_TOKEN": Self.dingToken, "MCP_PUSH_DINGTALK_BASE_URL": ding.baseURL,
+                "DD_BOT_TOKEN": Self.dingToken, "MCP_PUSH_DINGTALK_BASE_URL": ding.baseURL, "MCP_PUSH_RETRIES": "0",
             ])
             #expect(result.status == .error)
             #expect(result.isError)
             #expect(result.errors["bark"] == "connection refused (127.0.0.1:1)")
             #expect(result.errors["dingtalk"]?.hasPrefix("errcode 300001: token is not exist") == true)
+            #expect(result.errors["dingtalk"]?.hasSuffix("permanent error, not retried") == true)
             #expect(result.message.contains("bark") && result.message.contains("dingtalk"))
         }
     }

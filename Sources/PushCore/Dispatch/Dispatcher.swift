@@ -9,11 +9,17 @@ public struct DispatchSettings: Sendable {
     public var allowedChannels: Set<ChannelID>?
     /// Titles that are never pushed (`SKIP_PUSH_TITLE`, one per line).
     public var skippedTitles: Set<String> = []
+    /// Retries of transient failures (`MCP_PUSH_RETRIES`).
+    public var retry = RetryPolicy()
+    /// The most one call may take, retries included (`MCP_PUSH_DEADLINE`, seconds).
+    public var deadline: Duration = .seconds(30)
 
     public init() {}
 
     public init(configuration: Configuration) throws(ConfigurationError) {
         if let timeout = try configuration.seconds("MCP_PUSH_TIMEOUT") { self.timeout = timeout }
+        if let retries = try configuration.int("MCP_PUSH_RETRIES", in: 0...10) { retry.retries = retries }
+        if let deadline = try configuration.seconds("MCP_PUSH_DEADLINE") { self.deadline = deadline }
         if let allowed = configuration.list("MCP_PUSH_CHANNELS") {
             let unknown = allowed.filter { ChannelCatalogue.descriptor(for: $0) == nil }
             guard unknown.isEmpty else {
@@ -101,27 +107,19 @@ public struct Dispatcher: Sendable {
     }
 
     private func deliver(_ message: Message, to channels: [any Channel]) async -> [ChannelResult] {
-        let timeout = settings.timeout
-        let context = DeliveryContext(http: http, timeout: timeout, redactor: redactor, logger: logger)
+        let context = DeliveryContext(http: http, timeout: settings.timeout, redactor: redactor, logger: logger)
+        let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
+        let clock = ContinuousClock()
+        let deadline = clock.now + settings.deadline
         return await withTaskGroup(of: ChannelResult.self) { group in
             for channel in channels {
                 group.addTask {
-                    let clock = ContinuousClock()
                     let start = clock.now
-                    let delivery: Delivery
-                    do {
-                        delivery = try await withTimeout(timeout) { try await channel.send(message, context: context) }
-                    } catch let error as TimeoutError {
-                        delivery = .rejected(status: nil, error.description, transient: true)
-                    } catch let error as TransportError {
-                        delivery = .rejected(status: nil, error.description, transient: error.isTransient)
-                    } catch {
-                        delivery = .rejected(status: nil, String(describing: error), transient: false)
-                    }
-                    let elapsed = clock.now - start
+                    let outcome = await retrying.deliver(message, via: channel, deadline: deadline)
                     let result = ChannelResult(
-                        channel: channel.id, ok: delivery.ok, statusCode: delivery.statusCode,
-                        error: redactor.redact(delivery.error), durationMilliseconds: elapsed.milliseconds, attempts: 1)
+                        channel: channel.id, ok: outcome.delivery.ok, statusCode: outcome.delivery.statusCode,
+                        error: redactor.redact(outcome.delivery.error), durationMilliseconds: (clock.now - start).milliseconds,
+                        attempts: outcome.attempts)
                     log(result)
                     return result
                 }
