@@ -32,12 +32,12 @@ struct Runtime {
     }
 }
 
-/// Exit status of `send`, `event` and `test`: 0 success (or skipped), 1 partial success, 2 error.
+/// Exit status of `send`, `event` and `test`: 0 success (or skipped), 1 partial success or queued, 2 error.
 extension DispatchResult {
     var exitCode: ExitCode {
         switch status {
         case .success, .skipped: return .success
-        case .partialSuccess: return ExitCode(1)
+        case .partialSuccess, .queued: return ExitCode(1)
         case .error: return ExitCode(2)
         }
     }

@@ -121,15 +121,9 @@ import Testing
         #expect(titles == ["▶️ r started", "🔄 r update", "✅ r finished", "❌ r failed"])
     }
 
-    @Test func trackerMeasuresFromStart() async {
-        let tracker = RunTracker()
-        let start = Date(timeIntervalSince1970: 1_000)
-        #expect(await tracker.record(RunEvent(runID: "a", kind: .start, message: "go", timestamp: start)) == nil)
-        #expect(await tracker.record(RunEvent(runID: "a", kind: .update, message: "half", timestamp: start + 30)) == nil)
-        let elapsed = await tracker.record(RunEvent(runID: "a", kind: .error, message: "boom", timestamp: start + 3_723))
-        #expect(elapsed == .seconds(3_723))
-        #expect(EventFormatter.durationText(elapsed!) == "1h 02m")
-        #expect(await tracker.record(RunEvent(runID: "b", kind: .end, message: "no start")) == nil)
+    @Test func lastProgressIsShownWhenTheEndCarriesNone() {
+        let message = EventFormatter.message(for: RunEvent(runID: "r", kind: .end, message: "done"), elapsed: .seconds(3_723), lastProgress: 0.9)
+        #expect(message.body == "done\n\nProgress: 90%\nTook: 1h 02m")
     }
 
     @Test func eventPolicyParsing() throws {

@@ -34,12 +34,21 @@ public struct ChannelDescriptor: Sendable {
     /// The service's origin, replaced by `MCP_PUSH_<ID>_BASE_URL`; nil when the user always supplies the host.
     public let defaultBaseURL: String?
     public let variables: [ConfigVariable]
+    /// The service's documented rate limits; messages over them wait in the outbox.
+    public let rateLimits: [RateLimit]
+    /// The longest text the service accepts; longer messages are cut to fit.
+    public let maximumLength: TextLimit?
 
-    public init(id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable]) {
+    public init(
+        id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable],
+        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil
+    ) {
         self.id = id
         self.displayName = displayName
         self.defaultBaseURL = defaultBaseURL
         self.variables = variables
+        self.rateLimits = rateLimits
+        self.maximumLength = maximumLength
     }
 
     /// The variable that overrides the service origin, e.g. `MCP_PUSH_DINGTALK_BASE_URL`.

@@ -8,6 +8,8 @@ public struct DispatchResult: Sendable, Equatable {
         case partialSuccess = "partial_success"
         case error
         case skipped
+        /// Nothing delivered yet, nothing failed for good: every channel's message waits in the outbox.
+        case queued
     }
 
     public var status: Status
@@ -15,6 +17,10 @@ public struct DispatchResult: Sendable, Equatable {
     public var results: [ChannelResult]
     /// Set for `notify_event` results.
     public var event: EventSummary?
+    /// Problems that did not stop delivery, e.g. history that could not be written.
+    public var warnings: [String] = []
+    /// Why a `skipped` result was not pushed: `duplicate`, `skip_title` or `event_policy`.
+    public var reason: String?
 
     public init(status: Status, message: String, results: [ChannelResult] = [], event: EventSummary? = nil) {
         self.status = status
@@ -25,7 +31,7 @@ public struct DispatchResult: Sendable, Equatable {
 
     public var channelsCount: Int { results.count }
 
-    /// Channel id to reason, for every channel that failed.
+    /// Channel id to reason, for every channel that did not deliver (queued ones included).
     public var errors: [ChannelID: String] {
         Dictionary(
             results.compactMap { result in result.ok ? nil : (result.channel, result.error ?? "failed") },
@@ -42,14 +48,20 @@ public struct ChannelResult: Sendable, Equatable {
     public var error: String?
     public var durationMilliseconds: Int
     public var attempts: Int
+    /// Not delivered yet, but waiting in the outbox to be sent in the background.
+    public var queued: Bool
 
-    public init(channel: ChannelID, ok: Bool, statusCode: Int?, error: String?, durationMilliseconds: Int, attempts: Int) {
+    public init(
+        channel: ChannelID, ok: Bool, statusCode: Int?, error: String?, durationMilliseconds: Int, attempts: Int,
+        queued: Bool = false
+    ) {
         self.channel = channel
         self.ok = ok
         self.statusCode = statusCode
         self.error = error
         self.durationMilliseconds = durationMilliseconds
         self.attempts = attempts
+        self.queued = queued
     }
 }
 
@@ -72,10 +84,12 @@ extension DispatchResult {
     public var jsonText: String {
         var object = OrderedJSONObject()
         object.add("status", status.rawValue)
+        object.add("reason", reason)
         object.add("message", message)
         object.add("channels_count", channelsCount)
         object.add("errors", errors)
         object.addRaw("results", "[" + results.map(\.jsonText).joined(separator: ",") + "]")
+        if !warnings.isEmpty { object.add("warnings", warnings) }
         if let event {
             object.add("run_id", event.runID)
             object.add("event", event.event)
@@ -94,6 +108,7 @@ extension ChannelResult {
         object.add("error", error)
         object.add("duration_ms", durationMilliseconds)
         object.add("attempts", attempts)
+        if queued { object.add("queued", true) }
         return object.text
     }
 }

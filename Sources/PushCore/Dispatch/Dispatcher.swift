@@ -13,6 +13,10 @@ public struct DispatchSettings: Sendable {
     public var retry = RetryPolicy()
     /// The most one call may take, retries included (`MCP_PUSH_DEADLINE`, seconds).
     public var deadline: Duration = .seconds(30)
+    /// How long a queued delivery keeps being retried (`MCP_PUSH_OUTBOX_MAX_AGE`, seconds).
+    public var outboxMaximumAge: Duration = .seconds(24 * 3600)
+    /// The same message again within this time is not pushed (`MCP_PUSH_DEDUP_SECONDS`; 0 turns it off).
+    public var duplicateWindow: Duration = .seconds(60)
 
     public init() {}
 
@@ -20,6 +24,8 @@ public struct DispatchSettings: Sendable {
         if let timeout = try configuration.seconds("MCP_PUSH_TIMEOUT") { self.timeout = timeout }
         if let retries = try configuration.int("MCP_PUSH_RETRIES", in: 0...10) { retry.retries = retries }
         if let deadline = try configuration.seconds("MCP_PUSH_DEADLINE") { self.deadline = deadline }
+        if let maximumAge = try configuration.seconds("MCP_PUSH_OUTBOX_MAX_AGE") { outboxMaximumAge = maximumAge }
+        if let window = try configuration.int("MCP_PUSH_DEDUP_SECONDS", in: 0...86_400) { duplicateWindow = .seconds(window) }
         if let allowed = configuration.list("MCP_PUSH_CHANNELS") {
             let unknown = allowed.filter { ChannelCatalogue.descriptor(for: $0) == nil }
             guard unknown.isEmpty else {
@@ -38,8 +44,11 @@ public struct DispatchSettings: Sendable {
 
 /// Sends one message to many channels at once and gathers a truthful result.
 ///
-/// Every channel runs in its own child task with its own time limit, so the call
-/// takes as long as the slowest channel, capped at the timeout.
+/// Every channel runs in its own child task: its message is cut to the service's size
+/// limit, held back in the outbox when the channel's rate limit is reached, and retried
+/// while it fails transiently and the call's deadline allows; what still fails
+/// transiently at the deadline goes to the outbox. The call takes as long as the
+/// slowest channel, capped at the deadline.
 public struct Dispatcher: Sendable {
     public let setup: ChannelSetup
     public let settings: DispatchSettings
@@ -55,11 +64,20 @@ public struct Dispatcher: Sendable {
         self.logger = logger
     }
 
+    /// Where undelivered messages can wait: the store, when its outbox will be worked
+    /// (a shared file, or this process's memory while a server runs the worker).
+    public struct Outbox: Sendable {
+        public let store: Store
+        public init(store: Store) { self.store = store }
+    }
+
     /// Delivers `message` to the configured channels, or to `requested` ones only.
-    /// Callers validate that requested ids exist (``NotificationInput``).
-    public func dispatch(_ message: Message, to requested: [ChannelID]? = nil) async -> DispatchResult {
+    /// Callers validate that requested ids exist (``InputError``).
+    public func dispatch(_ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox? = nil) async -> Dispatch {
         if settings.skippedTitles.contains(message.title.trimmingCharacters(in: .whitespaces)) {
-            return DispatchResult(status: .skipped, message: "Not pushed: the title is listed in SKIP_PUSH_TITLE.")
+            var skipped = DispatchResult(status: .skipped, message: "Not pushed: the title is listed in SKIP_PUSH_TITLE.")
+            skipped.reason = "skip_title"
+            return Dispatch(result: skipped)
         }
 
         var targets: [any Channel] = []
@@ -95,70 +113,144 @@ public struct Dispatcher: Sendable {
         let note = misconfigured.isEmpty
             ? "" : " Not sent to misconfigured channels: \(misconfigured.joined(separator: "; ")); see `mcp-push channels`."
         if targets.isEmpty && unavailable.isEmpty {
-            return DispatchResult(status: .error, message: Self.noChannelMessage(settings: settings) + note)
+            return Dispatch(result: DispatchResult(status: .error, message: Self.noChannelMessage(settings: settings) + note))
         }
 
-        let delivered = await deliver(message, to: targets)
+        let outcomes = await deliver(message, to: targets, outbox: outbox)
         let order = Dictionary(uniqueKeysWithValues: setup.entries.enumerated().map { ($1.descriptor.id, $0) })
-        let results = (delivered + unavailable).sorted { order[$0.channel, default: 0] < order[$1.channel, default: 0] }
+        let results = (outcomes.map(\.result) + unavailable).sorted { order[$0.channel, default: 0] < order[$1.channel, default: 0] }
         var summary = Self.summarize(results)
         summary.message += note
-        return summary
+        var dispatch = Dispatch(result: summary, outboxItems: outcomes.compactMap(\.outboxItem))
+        dispatch.result.warnings = outcomes.compactMap(\.warning)
+        return dispatch
     }
 
-    private func deliver(_ message: Message, to channels: [any Channel]) async -> [ChannelResult] {
+    /// A dispatch's result and the outbox items it created (so the caller can link them
+    /// to the notification it records).
+    public struct Dispatch: Sendable {
+        public var result: DispatchResult
+        public var outboxItems: [Int64] = []
+    }
+
+    struct ChannelOutcome: Sendable {
+        var result: ChannelResult
+        var outboxItem: Int64?
+        var warning: String?
+    }
+
+    private func deliver(_ message: Message, to channels: [any Channel], outbox: Outbox?) async -> [ChannelOutcome] {
         let context = DeliveryContext(http: http, timeout: settings.timeout, redactor: redactor, logger: logger)
         let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
         let clock = ContinuousClock()
         let deadline = clock.now + settings.deadline
-        return await withTaskGroup(of: ChannelResult.self) { group in
+        return await withTaskGroup(of: ChannelOutcome.self) { group in
             for channel in channels {
                 group.addTask {
-                    let start = clock.now
-                    let outcome = await retrying.deliver(message, via: channel, deadline: deadline)
-                    let result = ChannelResult(
-                        channel: channel.id, ok: outcome.delivery.ok, statusCode: outcome.delivery.statusCode,
-                        error: redactor.redact(outcome.delivery.error), durationMilliseconds: (clock.now - start).milliseconds,
-                        attempts: outcome.attempts)
-                    log(result)
-                    return result
+                    let outcome = await deliver(message, via: channel, retrying: retrying, deadline: deadline, outbox: outbox)
+                    log(outcome.result)
+                    return outcome
                 }
             }
-            var results: [ChannelResult] = []
-            for await result in group { results.append(result) }
-            return results
+            var outcomes: [ChannelOutcome] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+    }
+
+    private func deliver(
+        _ message: Message, via channel: any Channel, retrying: RetryingDelivery, deadline: ContinuousClock.Instant,
+        outbox: Outbox?
+    ) async -> ChannelOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let descriptor = type(of: channel).descriptor
+        let message = message.fitted(to: descriptor.maximumLength)
+
+        // Flood control: wait in the outbox, behind anything already waiting, rather than exceed the limit.
+        if let outbox, !descriptor.rateLimits.isEmpty {
+            do {
+                let reason: String?
+                let notBefore: Date
+                if try outbox.store.hasQueued(channel: channel.id) {
+                    reason = "queued behind earlier messages waiting for \(channel.id)'s rate limit"
+                    notBefore = Date()
+                } else if case .wait(let until, let limit) = try outbox.store.reserveSlot(channel: channel.id, limits: descriptor.rateLimits) {
+                    reason = "rate limit of \(limit) reached; queued, goes out in \(Duration.seconds(max(1, until.timeIntervalSinceNow)).roundedSecondsText)"
+                    notBefore = until
+                } else {
+                    reason = nil
+                    notBefore = Date()
+                }
+                if let reason {
+                    let id = try outbox.store.enqueue(
+                        channel: channel.id, message: message, reason: "rate_limit", notBefore: notBefore, attempts: 0, lastError: reason)
+                    return ChannelOutcome(
+                        result: ChannelResult(
+                            channel: channel.id, ok: false, statusCode: nil, error: reason,
+                            durationMilliseconds: (clock.now - start).milliseconds, attempts: 0, queued: true),
+                        outboxItem: id)
+                }
+            } catch {
+                // The store failing must not stop the message: send it, unlimited this once.
+                logger.warning("rate limit bookkeeping failed for \(channel.id): \(error)")
+            }
+        }
+
+        let outcome = await retrying.deliver(message, via: channel, deadline: deadline)
+        var result = ChannelResult(
+            channel: channel.id, ok: outcome.delivery.ok, statusCode: outcome.delivery.statusCode,
+            error: redactor.redact(outcome.delivery.error), durationMilliseconds: (clock.now - start).milliseconds,
+            attempts: outcome.attempts)
+        guard !result.ok, outcome.delivery.isTransient, let outbox else {
+            return ChannelOutcome(result: result)
+        }
+        do {
+            let wait = outcome.retryAfter ?? .seconds(5)
+            let id = try outbox.store.enqueue(
+                channel: channel.id, message: message, reason: "retry", notBefore: Date().addingTimeInterval(Double(wait.milliseconds) / 1000),
+                attempts: outcome.attempts, lastError: result.error)
+            result.queued = true
+            result.error = (result.error ?? "failed") + "; queued for retry in the background"
+            return ChannelOutcome(result: result, outboxItem: id)
+        } catch {
+            return ChannelOutcome(result: result, warning: "could not queue \(channel.id) for a later retry: \(error)")
         }
     }
 
     private func log(_ result: ChannelResult) {
         if result.ok {
-            logger.info("delivered", metadata: ["channel": "\(result.channel)", "ms": "\(result.durationMilliseconds)"])
+            logger.info("delivered", metadata: ["channel": "\(result.channel)", "ms": "\(result.durationMilliseconds)", "attempts": "\(result.attempts)"])
         } else {
             logger.warning(
-                "delivery failed",
+                result.queued ? "delivery queued" : "delivery failed",
                 metadata: ["channel": "\(result.channel)", "ms": "\(result.durationMilliseconds)", "error": "\(result.error ?? "")"])
         }
     }
 
     static func summarize(_ results: [ChannelResult]) -> DispatchResult {
-        let succeeded = results.filter(\.ok)
-        let failed = results.filter { !$0.ok }
+        let delivered = results.filter(\.ok).map(\.channel)
+        let queued = results.filter { !$0.ok && $0.queued }.map(\.channel)
+        let failed = results.filter { !$0.ok && !$0.queued }.map(\.channel)
+        var parts: [String] = []
+        if !delivered.isEmpty { parts.append("Delivered to \(list(delivered))") }
+        if !queued.isEmpty { parts.append("\(queued.count) queued for a later retry (\(list(queued)))") }
+        if !failed.isEmpty { parts.append("failed: \(list(failed))") }
         let status: DispatchResult.Status
-        let message: String
-        if failed.isEmpty {
-            status = .success
-            message = "Delivered to \(succeeded.count) channel\(succeeded.count == 1 ? "" : "s"): \(succeeded.map(\.channel).joined(separator: ", "))."
-        } else if succeeded.isEmpty {
-            status = .error
-            message = failed.count == 1
-                ? "Not delivered: \(failed[0].channel) failed."
-                : "Not delivered: all \(failed.count) channels failed (\(failed.map(\.channel).joined(separator: ", ")))."
-        } else {
-            status = .partialSuccess
-            message = "Delivered to \(succeeded.count) of \(results.count) channels; failed: \(failed.map(\.channel).joined(separator: ", "))."
+        switch (delivered.isEmpty, queued.isEmpty, failed.isEmpty) {
+        case (false, true, true): status = .success
+        case (true, false, true): status = .queued
+        case (true, _, false): status = .error
+        default: status = .partialSuccess
         }
-        return DispatchResult(status: status, message: message, results: results)
+        var message = parts.joined(separator: "; ")
+        if status == .error && queued.isEmpty {
+            message = failed.count == 1 ? "Not delivered: \(failed[0]) failed" : "Not delivered: all \(failed.count) channels failed (\(list(failed)))"
+        }
+        return DispatchResult(status: status, message: message.prefix(1).uppercased() + message.dropFirst() + ".", results: results)
     }
+
+    private static func list(_ ids: [ChannelID]) -> String { ids.joined(separator: ", ") }
 
     static func noChannelMessage(settings: DispatchSettings) -> String {
         var text = "No notification channel is configured. Set one channel's variables in the environment of this server or in ~/.config/mcp-push/config.sh, for example `export BARK_PUSH=<device key>` or `export NTFY_TOPIC=<topic>`; run `mcp-push channels` to see every channel and what it needs."
@@ -172,5 +264,13 @@ public struct Dispatcher: Sendable {
 extension ChannelResult {
     static func unavailable(_ id: ChannelID, _ reason: String) -> ChannelResult {
         ChannelResult(channel: id, ok: false, statusCode: nil, error: reason, durationMilliseconds: 0, attempts: 0)
+    }
+}
+
+extension Duration {
+    /// `35 s`, `2 min`.
+    var roundedSecondsText: String {
+        let seconds = Int((Double(milliseconds) / 1000).rounded(.up))
+        return seconds < 120 ? "\(seconds) s" : "\((seconds + 59) / 60) min"
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// Turns a run event into a notification that reads well on a phone lock screen.
 public enum EventFormatter {
-    public static func message(for event: RunEvent, elapsed: Duration?) -> Message {
+    /// `lastProgress` (from the run's updates) is shown when the event itself carries none.
+    public static func message(for event: RunEvent, elapsed: Duration?, lastProgress: Double? = nil) -> Message {
         let title: String
         switch event.kind {
         case .start: title = "▶️ \(event.runID) started"
@@ -11,7 +12,9 @@ public enum EventFormatter {
         case .error: title = "❌ \(event.runID) failed"
         }
         var lines = [event.message]
-        let details = detailLines(event.data)
+        var data = event.data
+        if data["progress"] == nil, event.kind.isFinal, let lastProgress { data["progress"] = .double(lastProgress) }
+        let details = detailLines(data)
         if !details.isEmpty {
             lines.append("")
             lines.append(contentsOf: details)
@@ -50,31 +53,5 @@ public enum EventFormatter {
         if hours > 0 { return "\(hours)h \(String(format: "%02d", minutes))m" }
         if minutes > 0 { return "\(minutes)m \(String(format: "%02d", seconds))s" }
         return "\(seconds)s"
-    }
-}
-
-/// Remembers when each run started, so the `end` push can say how long it took.
-public actor RunTracker {
-    private var starts: [String: Date] = [:]
-    static let capacity = 10_000
-
-    public init() {}
-
-    /// Records `event` and returns the time since this run's start, for `end` and `error`.
-    public func record(_ event: RunEvent) -> Duration? {
-        switch event.kind {
-        case .start:
-            if starts.count >= Self.capacity, let oldest = starts.min(by: { $0.value < $1.value })?.key {
-                starts.removeValue(forKey: oldest)  // runs that never ended must not grow memory forever
-            }
-            starts[event.runID] = event.timestamp
-            return nil
-        case .update:
-            return nil
-        case .end, .error:
-            guard let start = starts.removeValue(forKey: event.runID) else { return nil }
-            let seconds = event.timestamp.timeIntervalSince(start)
-            return seconds >= 0 ? .milliseconds(Int64(seconds * 1000)) : nil
-        }
     }
 }

@@ -1,0 +1,51 @@
+/// A service's maximum text length, in the unit it counts.
+public enum TextLimit: Sendable, Equatable {
+    case bytes(Int)
+    case characters(Int)
+    /// UTF-16 code units, as Telegram counts.
+    case utf16(Int)
+
+    func measure(_ text: String) -> Int {
+        switch self {
+        case .bytes: return text.utf8.count
+        case .characters: return text.count
+        case .utf16: return text.utf16.count
+        }
+    }
+
+    var limit: Int {
+        switch self {
+        case .bytes(let n), .characters(let n), .utf16(let n): return n
+        }
+    }
+}
+
+extension Message {
+    static let truncationMarker = "…(truncated)"
+
+    /// The message cut to fit `limit` (measured on ``text``, as most services receive it),
+    /// at a character boundary, so never inside a UTF-8 sequence or an emoji, with a
+    /// visible marker. The title is kept whole unless it alone is too long.
+    public func fitted(to limit: TextLimit?) -> Message {
+        guard let limit, limit.measure(text) > limit.limit else { return self }
+        let marker = Self.truncationMarker
+        let overhead = limit.measure(title) + limit.measure("\n\n") + limit.measure(marker)
+        if overhead < limit.limit {
+            return Message(title: title, body: Self.prefix(of: body, fitting: limit.limit - overhead, in: limit) + marker)
+        }
+        let titleRoom = max(0, limit.limit - limit.measure(marker))
+        return Message(title: Self.prefix(of: title, fitting: titleRoom, in: limit) + marker, body: "")
+    }
+
+    private static func prefix(of text: String, fitting room: Int, in limit: TextLimit) -> String {
+        var used = 0
+        var end = text.startIndex
+        for index in text.indices {
+            let size = limit.measure(String(text[index]))
+            if used + size > room { break }
+            used += size
+            end = text.index(after: index)
+        }
+        return String(text[..<end])
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+
+/// A run as the store remembers it.
+public struct RunRecord: Sendable, Equatable, Codable {
+    public var runID: String
+    public var firstEvent: String
+    public var lastEvent: String
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// `end` or `error` once finished.
+    public var outcome: String?
+    public var lastProgress: Double?
+    public var lastMessage: String?
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", firstEvent = "first_event", lastEvent = "last_event", startedAt = "started_at"
+        case finishedAt = "finished_at", outcome, lastProgress = "last_progress", lastMessage = "last_message"
+        case updatedAt = "updated_at"
+    }
+
+    init(row: Row) {
+        runID = row["run_id"]
+        firstEvent = row["first_event"]
+        lastEvent = row["last_event"]
+        startedAt = (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        finishedAt = (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        outcome = row["outcome"]
+        lastProgress = row["last_progress"]
+        lastMessage = row["last_message"]
+        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
+    }
+}
+
+public struct EventRecord: Sendable, Equatable, Codable {
+    public var kind: String
+    public var message: String
+    /// The event's `data` as JSON text.
+    public var data: String?
+    public var at: Date
+}
+
+extension Store {
+    /// Records `event` and returns the run as it stood before it: when it started and
+    /// its last progress, which the `end` push reports.
+    @discardableResult
+    public func record(_ event: RunEvent) throws -> RunRecord? {
+        try exclusive { db in
+            let previous = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [event.runID]).map(RunRecord.init)
+            let at = event.timestamp.timeIntervalSince1970
+            let progress = event.data["progress"]?.double
+            let data = event.data.isEmpty ? nil : (try? JSONValue.object(event.data).encoded()).map { String(decoding: $0, as: UTF8.self) }
+            try db.execute(
+                sql: "INSERT INTO event(run_id, kind, message, data, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [event.runID, event.kind.rawValue, event.message, data, at])
+            if previous == nil {
+                try db.execute(
+                    sql: """
+                        INSERT INTO run(run_id, first_event, last_event, started_at, finished_at, outcome, last_progress, last_message, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        event.runID, event.kind.rawValue, event.kind.rawValue,
+                        event.kind == .start ? at : nil,
+                        event.kind.isFinal ? at : nil, event.kind.isFinal ? event.kind.rawValue : nil,
+                        progress, event.message, Date().timeIntervalSince1970,
+                    ])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE run SET last_event = ?, last_message = ?, updated_at = ?,
+                            started_at = CASE WHEN ? THEN ? ELSE started_at END,
+                            finished_at = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE finished_at END,
+                            outcome = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE outcome END,
+                            last_progress = COALESCE(?, last_progress)
+                        WHERE run_id = ?
+                        """,
+                    arguments: [
+                        event.kind.rawValue, event.message, Date().timeIntervalSince1970,
+                        event.kind == .start, at,
+                        event.kind.isFinal, at, event.kind == .start,
+                        event.kind.isFinal, event.kind.rawValue, event.kind == .start,
+                        progress, event.runID,
+                    ])
+            }
+            return previous
+        }
+    }
+
+    public func runs(limit: Int) throws -> [RunRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM run ORDER BY updated_at DESC LIMIT ?", arguments: [limit]).map(RunRecord.init)
+        }
+    }
+
+    public func run(_ runID: String) throws -> (run: RunRecord, events: [EventRecord], deliveries: [DeliveryRecord])? {
+        try database.read { db in
+            guard let run = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [runID]).map(RunRecord.init) else {
+                return nil
+            }
+            let events = try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? ORDER BY at, id", arguments: [runID]).map { row in
+                EventRecord(kind: row["kind"], message: row["message"], data: row["data"], at: Date(timeIntervalSince1970: row["at"]))
+            }
+            let deliveries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT delivery.*, notification.title AS title FROM delivery
+                    JOIN notification ON notification.id = delivery.notification_id
+                    WHERE notification.run_id = ? ORDER BY delivery.at, delivery.id
+                    """,
+                arguments: [runID]
+            ).map(DeliveryRecord.init)
+            return (run, events, deliveries)
+        }
+    }
+}
+
+extension RunEvent.Kind {
+    var isFinal: Bool { self == .end || self == .error }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import Logging
+
+/// mcp-push's memory: runs, events, deliveries, the outbox, rate-limit slots and recent
+/// messages, in one SQLite file shared by every mcp-push process of the user (each agent
+/// session starts its own server).
+///
+/// The store is never why a notification fails: when the file cannot be opened (missing
+/// directory we cannot create, read-only, locked, corrupt), the store runs in memory for
+/// this process and ``problem`` says why, so results can say that history was not kept.
+public final class Store: Sendable {
+    let database: any DatabaseWriter
+    /// Why the store is in memory although a file was wanted (nil when all is well).
+    public let problem: String?
+    /// The shared file; nil for a store in memory.
+    public let path: String?
+
+    private init(database: any DatabaseWriter, path: String?, problem: String?) {
+        self.database = database
+        self.path = path
+        self.problem = problem
+    }
+
+    /// Whether what is written outlives this process (and is seen by other mcp-push processes).
+    public var isPersistent: Bool { path != nil }
+
+    /// `$MCP_PUSH_STATE_DIR`, else `$XDG_STATE_HOME/mcp-push`, else `~/.local/state/mcp-push`.
+    public static func directory(configuration: Configuration) -> String {
+        if let explicit = configuration["MCP_PUSH_STATE_DIR"] { return explicit }
+        if let xdg = configuration["XDG_STATE_HOME"] { return "\(xdg)/mcp-push" }
+        let home = configuration["HOME"] ?? NSHomeDirectory()
+        return "\(home)/.local/state/mcp-push"
+    }
+
+    /// Opens (creating and migrating as needed) the shared store, or an in-memory one
+    /// with ``problem`` set when the file is unusable.
+    public static func open(directory: String, logger: Logger) -> Store {
+        let path = "\(directory)/mcp-push.sqlite"
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var configuration = GRDB.Configuration()
+            // Other mcp-push processes write too: wait for them briefly rather than fail.
+            configuration.busyMode = .timeout(2)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try migrate(pool)
+            try pool.write { db in
+                // Fail now, not on the first notification, if the file is read-only.
+                try db.execute(sql: "INSERT INTO meta(key, value) VALUES('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [Date().timeIntervalSince1970])
+            }
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            return Store(database: pool, path: path, problem: nil)
+        } catch {
+            let reason = describe(error, path: path)
+            logger.warning("history store unavailable, keeping it in memory for this process: \(reason)")
+            return inMemory(problem: reason)
+        }
+    }
+
+    /// A private store for this process only; `problem` says why, when it stands in for the file.
+    public static func inMemory(problem: String? = nil) -> Store {
+        // An in-memory database cannot fail to open or migrate; if it ever did, nothing could be kept anyway.
+        let queue = try! DatabaseQueue()
+        try! migrate(queue)
+        return Store(database: queue, path: nil, problem: problem)
+    }
+
+    static func describe(_ error: any Error, path: String) -> String {
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_READONLY: return "\(path) is read-only"
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return "\(path) is locked by another process"
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return "\(path) is corrupt (move it away; mcp-push creates a new one)"
+            case .SQLITE_CANTOPEN: return "cannot open \(path)"
+            case .SQLITE_FULL: return "the disk holding \(path) is full"
+            default: return "\(path): \(error.message ?? "\(error.resultCode)")"
+            }
+        }
+        return "\(path): \(error.localizedDescription)"
+    }
+
+    static func migrate(_ writer: any DatabaseWriter) throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+                CREATE TABLE IF NOT EXISTS notification (
+                    id INTEGER PRIMARY KEY, at REAL NOT NULL, title TEXT NOT NULL, run_id TEXT,
+                    status TEXT NOT NULL, message TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS notification_at ON notification(at);
+                CREATE TABLE IF NOT EXISTS delivery (
+                    id INTEGER PRIMARY KEY, notification_id INTEGER, channel TEXT NOT NULL, ok INTEGER NOT NULL,
+                    queued INTEGER NOT NULL DEFAULT 0, status_code INTEGER, error TEXT, attempts INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL, at REAL NOT NULL, source TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS delivery_at ON delivery(at);
+                CREATE INDEX IF NOT EXISTS delivery_channel ON delivery(channel, at);
+                CREATE TABLE IF NOT EXISTS run (
+                    run_id TEXT PRIMARY KEY, first_event TEXT NOT NULL, last_event TEXT NOT NULL,
+                    started_at REAL, finished_at REAL, outcome TEXT, last_progress REAL, last_message TEXT,
+                    updated_at REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS run_updated ON run(updated_at);
+                CREATE TABLE IF NOT EXISTS event (
+                    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL,
+                    data TEXT, at REAL NOT NULL, notification_id INTEGER);
+                CREATE INDEX IF NOT EXISTS event_run ON event(run_id, at);
+                CREATE TABLE IF NOT EXISTS outbox (
+                    id INTEGER PRIMARY KEY, channel TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+                    notification_id INTEGER, reason TEXT NOT NULL, created_at REAL NOT NULL,
+                    next_attempt_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+                    claimed_by TEXT, claimed_until REAL);
+                CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at);
+                CREATE INDEX IF NOT EXISTS outbox_channel ON outbox(channel, id);
+                CREATE TABLE IF NOT EXISTS rate_slot (channel TEXT NOT NULL, at REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS rate_slot_channel ON rate_slot(channel, at);
+                CREATE TABLE IF NOT EXISTS recent_message (digest TEXT PRIMARY KEY, at REAL NOT NULL);
+                """)
+        }
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            // Two processes starting at once may race to migrate; the loser finds the work done.
+            try migrator.migrate(writer)
+        }
+    }
+
+    /// A write in an IMMEDIATE transaction: takes the write lock up front, so a
+    /// read-then-write decision (a rate-limit slot, an outbox claim) is atomic across processes.
+    func exclusive<T>(_ updates: (Database) throws -> T) throws -> T {
+        try database.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try updates(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Deletes history older than `days` (`MCP_PUSH_RETENTION_DAYS`) and expired bookkeeping.
+    public func prune(retentionDays: Int, now: Date = Date()) throws {
+        let cutoff = now.timeIntervalSince1970 - Double(retentionDays) * 86_400
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM delivery WHERE at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM notification WHERE at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM event WHERE at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM run WHERE updated_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM rate_slot WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
+            try db.execute(sql: "DELETE FROM recent_message WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
+        }
+    }
+}
