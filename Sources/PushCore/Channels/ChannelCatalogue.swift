@@ -3,6 +3,15 @@ public enum ChannelCatalogue {
     public static let all: [any Channel.Type] = [
         Bark.self,
         DingTalk.self,
+        Feishu.self,
+        Telegram.self,
+        WeComBot.self,
+        WeComApp.self,
+        Gotify.self,
+        Ntfy.self,
+        PushDeer.self,
+        PushPlus.self,
+        ServerChan.self,
     ]
 
     public static var ids: [ChannelID] { all.map { $0.descriptor.id } }

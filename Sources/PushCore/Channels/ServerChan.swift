@@ -1,0 +1,72 @@
+import Foundation
+
+/// ServerChan (Server酱): Turbo keys (SCT...) go to sctapi.ftqq.com, ServerChan³ keys
+/// (sctp{uid}t...) to the account's own {uid}.push.ft07.com.
+public struct ServerChan: Channel {
+    public static let descriptor = ChannelDescriptor(
+        id: "serverchan",
+        displayName: "ServerChan (Server酱)",
+        defaultBaseURL: "https://sctapi.ftqq.com",
+        variables: [
+            .required("PUSH_KEY", secret: true, "SendKey: SCT... for Turbo (sct.ftqq.com), sctp{uid}t... for ServerChan³"),
+        ])
+
+    static var serverChan3Key: Regex<(Substring, Substring)> { /^sctp(\d+)t/ }
+    /// Turbo cuts longer titles; ServerChan³ documents no limit.
+    static let turboTitleLimit = 32
+
+    let endpoint: String
+    let key: String
+    let isTurbo: Bool
+
+    public init?(configuration: Configuration) throws(ConfigurationError) {
+        guard let key = configuration["PUSH_KEY"] else { return nil }
+        self.key = key
+        let override = try configuration[Self.descriptor.baseURLVariable].map { value throws(ConfigurationError) in
+            try Configuration.validatedURL(value, variable: Self.descriptor.baseURLVariable).trimmingSuffix("/")
+        }
+        let encodedKey = PercentEncoding.encode(key)
+        if let match = key.firstMatch(of: Self.serverChan3Key) {
+            isTurbo = false
+            endpoint = (override ?? "https://\(match.1).push.ft07.com") + "/send/\(encodedKey).send"
+        } else {
+            isTurbo = true
+            endpoint = (override ?? Self.descriptor.defaultBaseURL!) + "/\(encodedKey).send"
+        }
+    }
+
+    public var secrets: [String] { [key] }
+    public var summary: String { "\(isTurbo ? "Turbo" : "ServerChan³") key \(Redactor.maskValue(key))" }
+
+    /// Title and markdown `desp`. An over-long Turbo title is cut with "…" and given whole as the
+    /// first line of `desp`; single newlines are doubled, since markdown joins them.
+    func fields(_ message: Message) -> [(String, String)] {
+        var title = message.title
+        var body = message.body
+        if isTurbo, title.count > Self.turboTitleLimit {
+            body = body.isEmpty ? title : "\(title)\n\n\(body)"
+            title = String(title.prefix(Self.turboTitleLimit - 1)) + "…"
+        }
+        let desp = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            .replacingOccurrences(of: "\n", with: "\n\n")
+        return [("title", title), ("desp", desp)]
+    }
+
+    public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
+        let answer = try await context.perform(.form(endpoint, fields(message)))
+        return answer.judge { json in
+            // Current answers use `code`; the old API answered `errno` with `errmsg`.
+            if let code = json["code"]?.int {
+                return code == 0 ? .accepted : .rejected(json.reason(code: "code", message: "message", "info") + Self.hint(code))
+            }
+            if let errno = json["errno"]?.int {
+                return errno == 0 ? .accepted : .rejected(json.reason(code: "errno", message: "errmsg"))
+            }
+            return .rejected("unexpected answer: \(answer.snippet)")
+        }
+    }
+
+    static func hint(_ code: Int) -> String {
+        code == 40001 ? " (check PUSH_KEY; the free Turbo plan also allows only 5 messages a day)" : ""
+    }
+}
