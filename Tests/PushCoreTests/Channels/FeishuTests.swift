@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 @testable import PushCore
+import TestSupport
 import Testing
 
 @Suite struct FeishuTests {

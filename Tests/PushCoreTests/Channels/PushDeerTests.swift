@@ -1,5 +1,6 @@
 import Foundation
 @testable import PushCore
+import TestSupport
 import Testing
 
 @Suite struct PushDeerTests {
