@@ -2,7 +2,7 @@ import Logging
 import MCP
 import PushCore
 
-/// The MCP face of mcp-push: tools and prompts on a swift-sdk `Server`.
+/// The MCP face of mcp-push: tools, prompts and resources on a swift-sdk `Server`.
 public struct PushServer: Sendable {
     public static let name = "mcp-push"
     public static let promptName = "mcp-push-guidelines"
@@ -20,7 +20,9 @@ public struct PushServer: Sendable {
             version: PushCoreVersion.current,
             title: "mcp-push notifications",
             instructions: "Use notify_send to tell the user (on their phone or chat) that a long task finished, failed, or needs their input. Do not notify for task starts or routine progress. Full guidance: the mcp-push-guidelines prompt.",
-            capabilities: .init(prompts: .init(listChanged: false), tools: .init(listChanged: false)))
+            capabilities: .init(
+                prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
+                tools: .init(listChanged: false)))
         let notifier = self.notifier
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: PushTools.all)
@@ -38,6 +40,15 @@ public struct PushServer: Sendable {
             return GetPrompt.Result(
                 description: Self.prompt.description,
                 messages: [.user(.text(text: Guidelines.prompt))])
+        }
+        await server.withMethodHandler(ListResources.self) { _ in
+            ListResources.Result(resources: PushResources.fixed)
+        }
+        await server.withMethodHandler(ListResourceTemplates.self) { _ in
+            ListResourceTemplates.Result(templates: PushResources.templates)
+        }
+        await server.withMethodHandler(ReadResource.self) { params in
+            try await PushResources.read(params.uri, notifier: notifier)
         }
         return server
     }

@@ -18,6 +18,6 @@ struct MCPPushCommand: AsyncParsableCommand {
               claude mcp add mcp-push -- /path/to/mcp-push --transport stdio
             """,
         version: PushCoreVersion.current,
-        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self],
+        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self],
         defaultSubcommand: Serve.self)
 }

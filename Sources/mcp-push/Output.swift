@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import PushCore
 
@@ -9,7 +10,7 @@ enum Output {
         var lines: [String] = []
         if !result.results.isEmpty {
             let rows = result.results.map { item in
-                [item.channel, item.ok ? "ok" : "FAILED", "\(item.durationMilliseconds) ms", item.error ?? ""]
+                [item.channel, item.ok ? "ok" : item.queued ? "queued" : "FAILED", "\(item.durationMilliseconds) ms", item.error ?? ""]
             }
             lines += table(header: ["CHANNEL", "RESULT", "TIME", "ERROR"], rows: rows)
             lines.append("")
@@ -29,11 +30,41 @@ enum Output {
         }
     }
 
+    /// "3m 05s ago" style ages for history and outbox listings.
+    static func age(of date: Date, now: Date = Date()) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m \(String(format: "%02d", seconds % 60))s"
+        case ..<86400: return "\(seconds / 3600)h \(String(format: "%02d", seconds % 3600 / 60))m"
+        default: return "\(seconds / 86400)d \(seconds % 86400 / 3600)h"
+        }
+    }
+
     static func write(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Prints a command's output, or its failure to stderr with exit status 2.
+    static func finish(_ output: Result<String, CommandFailure>) throws {
+        switch output {
+        case .success(let text): write(text)
+        case .failure(let failure):
+            writeError("mcp-push: \(failure.message)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// A command that could not do what was asked; its message goes to stderr.
+struct CommandFailure: Error {
+    let message: String
+
+    init(_ message: String) {
+        self.message = message
     }
 }

@@ -11,7 +11,9 @@ struct Runtime {
 
     /// Loads the configuration and sets up logging; a configuration mistake is printed
     /// to stderr and ends the command with exit status 2.
-    static func start(defaultLogLevel: Logger.Level = .warning) throws -> Runtime {
+    /// Every command shares the on-disk store (history, outbox, rate-limit slots) with the
+    /// other mcp-push processes; `worksOutbox` is for the long-running server.
+    static func start(defaultLogLevel: Logger.Level = .warning, worksOutbox: Bool = false) throws -> Runtime {
         let redactor = Redactor()
         let environment = ProcessInfo.processInfo.environment
         let level = environment["MCP_PUSH_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? defaultLogLevel
@@ -23,11 +25,34 @@ struct Runtime {
         let logger = Logger(label: "mcp-push")
         do {
             let configuration = try Configuration.load(environment: environment)
-            let notifier = try Notifier(configuration: configuration, redactor: redactor, logger: logger)
+            let notifier = try Notifier(
+                configuration: configuration, redactor: redactor, logger: logger, store: .shared, worksOutbox: worksOutbox)
             return Runtime(configuration: configuration, notifier: notifier, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("mcp-push: configuration error: \(redactor.redact(error.description))\n".utf8))
             throw ExitCode(2)
+        }
+    }
+}
+
+extension Runtime {
+    /// Runs a sending command: while it sends, deliveries an earlier process queued and
+    /// that are due go out too (any mcp-push start works the outbox); then closes connections.
+    func sending<T, Failure: Error>(_ body: (Notifier) async throws(Failure) -> T) async throws(Failure) -> T {
+        let backlog = Task { [notifier] in await notifier.workOutbox() }
+        defer { backlog.cancel() }
+        do throws(Failure) {
+            let value = try await body(notifier)
+            let pass = await backlog.value
+            if pass.touched > 0 {
+                logger.info("outbox: \(pass.delivered) delivered, \(pass.rescheduled) rescheduled, \(pass.gaveUp) given up")
+            }
+            await notifier.shutdown()
+            return value
+        } catch {
+            _ = await backlog.value
+            await notifier.shutdown()
+            throw error
         }
     }
 }

@@ -17,6 +17,7 @@ import Testing
     }
 
     /// Starts mcp-push's server with `variables` and runs `body` with a connected SDK client.
+    @discardableResult
     func withClient<T: Sendable>(_ variables: [String: String], _ body: @Sendable (Client) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .critical

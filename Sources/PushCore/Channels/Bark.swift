@@ -14,7 +14,9 @@ public struct Bark: Channel {
             .optional("BARK_ICON", "icon URL (iOS 15+)"),
             .optional("BARK_LEVEL", "active, timeSensitive, passive or critical"),
             .optional("BARK_URL", "URL opened when the notification is tapped"),
-        ])
+        ],
+        // APNs payloads are capped at 4 KB, JSON and options included.
+        maximumLength: .bytes(3000))
 
     static let levels: Set<String> = ["active", "timeSensitive", "passive", "critical"]
 

@@ -11,7 +11,9 @@ public struct DingTalk: Channel {
         variables: [
             .required("DD_BOT_TOKEN", secret: true, "access_token from the robot's webhook URL"),
             .optional("DD_BOT_SECRET", secret: true, "signing secret (SEC...) when the robot uses 加签; leave unset for keyword or IP allow-list robots"),
-        ])
+        ],
+        rateLimits: [RateLimit(20, per: .seconds(60))],
+        maximumLength: .bytes(20000))
 
     let endpoint: String
     let token: String

@@ -11,7 +11,10 @@ public struct Feishu: Channel {
         variables: [
             .required("FSKEY", secret: true, "hook id from the bot's webhook URL (.../open-apis/bot/v2/hook/ID), or that whole URL"),
             .optional("FSSECRET", secret: true, "signing secret when the bot has signature verification (签名校验) on"),
-        ])
+        ],
+        rateLimits: [RateLimit(100, per: .seconds(60)), RateLimit(5, per: .seconds(1))],
+        // The request body may hold 20 KB.
+        maximumLength: .bytes(18000))
 
     static let hookPath = "/open-apis/bot/v2/hook/"
 

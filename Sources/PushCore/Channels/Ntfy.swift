@@ -14,7 +14,9 @@ public struct Ntfy: Channel {
             .optional("NTFY_USERNAME", "user name for Basic auth, with NTFY_PASSWORD"),
             .optional("NTFY_PASSWORD", secret: true, "password for Basic auth, with NTFY_USERNAME"),
             .optional("NTFY_ACTIONS", "action buttons in ntfy's header syntax, e.g. view, Open, https://example.com"),
-        ])
+        ],
+        // Longer messages would become attachments.
+        maximumLength: .bytes(4096))
 
     static var topicPattern: Regex<Substring> { /^[-_A-Za-z0-9]{1,64}$/ }
     static let priorityNames = ["min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5]

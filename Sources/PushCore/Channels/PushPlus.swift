@@ -14,7 +14,8 @@ public struct PushPlus: Channel {
             .optional("PUSH_PLUS_WEBHOOK", "webhook code configured on PushPlus, for the webhook and cp channels"),
             .optional("PUSH_PLUS_CALLBACKURL", "URL PushPlus calls with the final delivery result"),
             .optional("PUSH_PLUS_TO", "friend token or WeCom user id to send to"),
-        ])
+        ],
+        maximumLength: .characters(20000))
 
     /// Plain text: `html`, the service's own default, would run the lines together.
     static let defaultTemplate = "txt"

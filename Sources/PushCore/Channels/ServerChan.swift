@@ -9,7 +9,8 @@ public struct ServerChan: Channel {
         defaultBaseURL: "https://sctapi.ftqq.com",
         variables: [
             .required("PUSH_KEY", secret: true, "SendKey: SCT... for Turbo (sct.ftqq.com), sctp{uid}t... for ServerChan³"),
-        ])
+        ],
+        maximumLength: .bytes(32000))
 
     static var serverChan3Key: Regex<(Substring, Substring)> { /^sctp(\d+)t/ }
     /// Turbo cuts longer titles; ServerChan³ documents no limit.

@@ -13,7 +13,9 @@ public struct Telegram: Channel {
             .optional("TG_PROXY_HOST", "HTTP proxy host name or IP"),
             .optional("TG_PROXY_PORT", "HTTP proxy port"),
             .optional("TG_PROXY_AUTH", secret: true, "proxy credentials as user:password"),
-        ])
+        ],
+        rateLimits: [RateLimit(20, per: .seconds(60))],
+        maximumLength: .utf16(4096))
 
     /// What BotFather hands out: the bot's numeric id, a colon, then the secret part.
     static var tokenPattern: Regex<Substring> { /^[0-9]+:[A-Za-z0-9_-]+$/ }

@@ -14,7 +14,10 @@ public struct WeComApp: Channel {
                 "corpid,corpsecret,touser,agentid[,media_id]: touser is user ids joined by | or @all; "
                     + "a media_id other than 0 or 1 sends an mpnews article with that thumbnail"),
             .optional("QYWX_ORIGIN", "replaces https://qyapi.weixin.qq.com, e.g. a reverse proxy (shared with wecom_bot)"),
-        ])
+        ],
+        rateLimits: [RateLimit(30, per: .seconds(60))],
+        // Longer text is cut silently by the service.
+        maximumLength: .bytes(2048))
 
     static let fieldNames = ["corpid", "corpsecret", "touser", "agentid", "media_id"]
     /// Answers meaning the access token is no longer good: fetch a new one and send again, once.

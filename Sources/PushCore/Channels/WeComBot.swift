@@ -9,7 +9,9 @@ public struct WeComBot: Channel {
         variables: [
             .required("QYWX_KEY", secret: true, "the key=... value of the robot's webhook URL (the whole URL is accepted too)"),
             .optional("QYWX_ORIGIN", "replaces https://qyapi.weixin.qq.com, e.g. a reverse proxy (shared with wecom_app)"),
-        ])
+        ],
+        rateLimits: [RateLimit(20, per: .seconds(60))],
+        maximumLength: .bytes(2048))
 
     let origin: String
     let key: String

@@ -57,13 +57,11 @@ struct Event: AsyncParsableCommand {
             timestamp: timestamp.flatMap(RFC3339.parse) ?? Date())
         let result: DispatchResult
         do {
-            result = try await runtime.notifier.event(runEvent, channels: channel.isEmpty ? nil : channel)
+            result = try await runtime.sending { notifier throws(InputError) in try await notifier.event(runEvent, channels: channel.isEmpty ? nil : channel) }
         } catch {
-            await runtime.notifier.shutdown()
             Output.writeError("mcp-push: \(error.description)")
             throw ExitCode(2)
         }
-        await runtime.notifier.shutdown()
         Output.write(json ? Output.json(result) : Output.table(result))
         throw result.exitCode
     }

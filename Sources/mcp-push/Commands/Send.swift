@@ -30,13 +30,11 @@ struct Send: AsyncParsableCommand {
         let runtime = try Runtime.start()
         let result: DispatchResult
         do {
-            result = try await runtime.notifier.send(title: title, content: content, channels: channel.isEmpty ? nil : channel)
+            result = try await runtime.sending { notifier throws(InputError) in try await notifier.send(title: title, content: content, channels: channel.isEmpty ? nil : channel) }
         } catch {
-            await runtime.notifier.shutdown()
             Output.writeError("mcp-push: \(error.description)")
             throw ExitCode(2)
         }
-        await runtime.notifier.shutdown()
         Output.write(json ? Output.json(result) : Output.table(result))
         throw result.exitCode
     }

@@ -26,7 +26,9 @@ struct Serve: AsyncParsableCommand {
     var transport: Transport = .stdio
 
     func run() async throws {
-        let runtime = try Runtime.start()
+        let runtime = try Runtime.start(worksOutbox: true)
+        // Queued deliveries (this process's and those earlier processes left) go out in the background.
+        let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
         let server = PushServer(notifier: runtime.notifier)
         let configured = runtime.notifier.setup.configured.map(\.id)
         runtime.logger.info("serving MCP over stdio", metadata: ["channels": "\(configured.joined(separator: ","))"])
@@ -36,9 +38,13 @@ struct Serve: AsyncParsableCommand {
             try await server.runStdio(logger: Logger(label: "mcp-push.transport"), drainTimeout: drain)
         } catch {
             runtime.logger.error("MCP server stopped: \(error)")
+            outboxWorker.cancel()
+            await outboxWorker.value
             await runtime.notifier.shutdown()
             throw ExitCode.failure
         }
+        outboxWorker.cancel()
+        await outboxWorker.value
         await runtime.notifier.shutdown()
     }
 }

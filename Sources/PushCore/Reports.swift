@@ -1,0 +1,128 @@
+import Foundation
+
+/// What the store and the configuration say, shaped for people and agents: the MCP
+/// resources and `mcp-push history` / `outbox` read these, so both show the same thing.
+public enum Reports {
+    /// Each catalogue channel: its state, limits and recent activity.
+    public struct ChannelStatus: Sendable, Codable, Equatable {
+        public var id: String
+        public var name: String
+        /// `configured`, `misconfigured` or `off`.
+        public var state: String
+        public var target: String?
+        public var problem: String?
+        public var rateLimits: [String]
+        public var lastSuccess: Date?
+        public var lastFailure: Date?
+        public var lastError: String?
+        public var queued: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, state, target, problem, rateLimits = "rate_limits", lastSuccess = "last_success"
+            case lastFailure = "last_failure", lastError = "last_error", queued
+        }
+    }
+
+    /// One run with what happened in it.
+    public struct RunDetail: Sendable, Codable, Equatable {
+        public var run: RunRecord
+        public var durationMilliseconds: Int?
+        public var events: [EventRecord]
+        public var deliveries: [DeliveryRecord]
+
+        enum CodingKeys: String, CodingKey {
+            case run, durationMilliseconds = "duration_ms", events, deliveries
+        }
+    }
+
+    /// A delivery waiting in the outbox.
+    public struct OutboxEntry: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var channel: String
+        public var title: String
+        public var createdAt: Date
+        public var nextAttemptAt: Date
+        public var attempts: Int
+        public var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, channel, title, createdAt = "created_at", nextAttemptAt = "next_attempt_at", attempts
+            case lastError = "last_error"
+        }
+    }
+
+    /// Stable, readable JSON: sorted keys, RFC 3339 dates.
+    public static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Notifier {
+    public func channelStatuses() async -> [Reports.ChannelStatus] {
+        let store = await store
+        let waiting = Dictionary(grouping: (try? store.outbox()) ?? [], by: \.channel).mapValues(\.count)
+        return setup.entries.map { entry in
+            let descriptor = entry.descriptor
+            var status = Reports.ChannelStatus(
+                id: descriptor.id, name: descriptor.displayName, state: "off",
+                rateLimits: descriptor.rateLimits.map(\.description), queued: waiting[descriptor.id] ?? 0)
+            switch entry.state {
+            case .off: break
+            case .misconfigured(let error):
+                status.state = "misconfigured"
+                status.problem = redactor.redact(error.description)
+            case .configured(let channel):
+                status.state = "configured"
+                status.target = redactor.redact(channel.summary)
+            }
+            if let activity = try? store.activity(channel: descriptor.id) {
+                status.lastSuccess = activity.lastSuccess
+                status.lastFailure = activity.lastFailure
+                status.lastError = activity.lastError
+            }
+            return status
+        }
+    }
+
+    public func recentRuns(limit: Int) async throws -> [RunRecord] {
+        try await store.runs(limit: limit)
+    }
+
+    public func runDetail(_ runID: String) async throws -> Reports.RunDetail? {
+        guard let found = try await store.run(runID) else { return nil }
+        let duration = found.run.startedAt.flatMap { start in
+            found.run.finishedAt.map { Int($0.timeIntervalSince(start) * 1000) }
+        }
+        return Reports.RunDetail(run: found.run, durationMilliseconds: duration, events: found.events, deliveries: found.deliveries)
+    }
+
+    public func recentDeliveries(limit: Int, channel: ChannelID? = nil) async throws -> [DeliveryRecord] {
+        try await store.recentDeliveries(limit: limit, channel: channel)
+    }
+
+    public func outboxEntries() async throws -> [Reports.OutboxEntry] {
+        try await store.outbox().map {
+            Reports.OutboxEntry(
+                id: $0.id, channel: $0.channel, title: $0.message.title, createdAt: $0.createdAt,
+                nextAttemptAt: $0.nextAttemptAt, attempts: $0.attempts, lastError: $0.lastError)
+        }
+    }
+
+    /// Gives up on one queued delivery; false when there is no such item.
+    public func dropFromOutbox(_ id: Int64) async throws -> Bool {
+        let store = await store
+        guard try store.outbox().contains(where: { $0.id == id }) else { return false }
+        try store.removeFromOutbox(id)
+        return true
+    }
+
+    /// Makes every queued delivery due and works the outbox once.
+    public func flushOutbox() async throws -> OutboxPass {
+        _ = try await store.makeOutboxDue()
+        return await workOutbox()
+    }
+}

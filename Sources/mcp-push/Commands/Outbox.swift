@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import PushCore
+
+struct Outbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, retry or drop the deliveries waiting in the outbox.",
+        discussion: """
+            A delivery lands in the outbox when its service still failed transiently (network trouble, \
+            429, 5xx) at the call's deadline, or when a channel's rate limit was reached. A running \
+            `mcp-push serve` retries it in the background, and so does every mcp-push start, until \
+            it is delivered or MCP_PUSH_OUTBOX_MAX_AGE (default 24 h) passes.
+
+            Examples:
+              mcp-push outbox
+              mcp-push outbox --flush
+              mcp-push outbox --drop 17
+              mcp-push outbox --json
+            """)
+
+    @Flag(help: "Retry everything waiting now, then list what is left.")
+    var flush = false
+
+    @Option(help: "Give up on the delivery with this id (see the ID column).")
+    var drop: Int64?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        if flush && drop != nil { throw ValidationError("--flush and --drop cannot be combined") }
+    }
+
+    func run() async throws {
+        let runtime = try Runtime.start()
+        let notifier = runtime.notifier
+        var lines: [String] = []
+        let output: Result<String, CommandFailure>
+        do {
+            if let id = drop {
+                guard try await notifier.dropFromOutbox(id) else {
+                    throw CommandFailure("no delivery \(id) in the outbox (see `mcp-push outbox`)")
+                }
+                lines.append("Dropped delivery \(id).")
+            }
+            if flush {
+                let pass = try await notifier.flushOutbox()
+                lines.append("Flushed: \(pass.delivered) delivered, \(pass.rescheduled) still failing, \(pass.gaveUp) given up.")
+            }
+            let entries = try await notifier.outboxEntries()
+            if json {
+                output = .success(Reports.json(entries))
+            } else {
+                lines.append(Self.table(entries))
+                output = .success(lines.joined(separator: "\n"))
+            }
+        } catch let failure as CommandFailure {
+            output = .failure(failure)
+        } catch {
+            output = .failure(CommandFailure("outbox unavailable: \(notifier.redactor.redact(String(describing: error)))"))
+        }
+        await notifier.shutdown()
+        try Output.finish(output)
+    }
+
+    static func table(_ entries: [Reports.OutboxEntry]) -> String {
+        guard !entries.isEmpty else { return "The outbox is empty: nothing waits to be delivered." }
+        let now = Date()
+        let rows = entries.map { entry in
+            [
+                "\(entry.id)", entry.channel, Output.age(of: entry.createdAt, now: now),
+                "\(entry.attempts)",
+                entry.nextAttemptAt <= now ? "now" : "in " + Output.age(of: now, now: entry.nextAttemptAt),
+                entry.title, entry.lastError ?? "",
+            ]
+        }
+        return Output.table(header: ["ID", "CHANNEL", "AGE", "ATTEMPTS", "NEXT TRY", "TITLE", "LAST ERROR"], rows: rows)
+            .joined(separator: "\n")
+    }
+}
