@@ -26,9 +26,10 @@ def bark():
 
 
 @pytest.fixture()
-def bark_env(bark: FakeBark) -> dict[str, str]:
-    """Environment configuring only the bark channel, pointed at the fake."""
+def bark_env(bark: FakeBark, tmp_path: pathlib.Path) -> dict[str, str]:
+    """Environment configuring only the bark channel, pointed at the fake, with a private state directory."""
     return {
+        "MCP_PUSH_STATE_DIR": str(tmp_path / "state"),
         "BARK_PUSH": DEVICE_KEY,
         "MCP_PUSH_BARK_BASE_URL": bark.base_url,
         "MCP_PUSH_CONFIG": os.devnull,

@@ -17,6 +17,8 @@ class FakeBark:
 
     def __init__(self, device_key: str) -> None:
         self.device_key = device_key
+        # Switched off, it answers 503 like a service behind a proxy that lost its backend.
+        self.up = True
         self.requests: list[dict[str, Any]] = []
         fake = self
 
@@ -28,6 +30,9 @@ class FakeBark:
                     body = json.loads(raw)
                 except ValueError:
                     body = None
+                if not fake.up:
+                    self._answer(503, {"code": 503, "message": "service unavailable"})
+                    return
                 fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if self.path != "/push" or not self.headers.get("Content-Type", "").startswith("application/json"):
                     self._answer(404, {"code": 404, "message": "not found"})
@@ -50,6 +55,14 @@ class FakeBark:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def delivered_titles(self) -> list[str]:
+        """Titles of the requests answered with success."""
+        return [
+            r["body"]["title"]
+            for r in self.requests
+            if isinstance(r["body"], dict) and r["body"].get("device_key") == self.device_key and r["path"] == "/push"
+        ]
 
     def __enter__(self) -> "FakeBark":
         self.thread.start()
