@@ -48,7 +48,9 @@ enum Guidelines {
         once. Use `update` sparingly; it is not pushed unless the user enabled it. `data` may carry \
         `progress` (0 to 1), `step`, `artifact_url` and `error_code`.
         - Read the result: `status` is `success`, `partial_success` (some channels failed: see `errors`), \
-        `error` (nothing was delivered) or `skipped` (deliberately not pushed). Do not retry a `skipped` \
-        call; after an `error`, tell the user in your reply what the notification said and why it failed.
+        `error` (nothing was delivered), `queued` (a service is down or rate-limited; mcp-push keeps the \
+        message and delivers it in the background, so do not send it again) or `skipped` (deliberately not \
+        pushed: event policy or a duplicate). Do not retry a `skipped` or `queued` call; after an `error`, tell \
+        the user in your reply what the notification said and why it failed.
         """
 }
