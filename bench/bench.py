@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""mcp-push benchmark: cold start, fan-out overhead, calls per second and memory over stdio.
+
+Run after `swift build -c release`:
+
+    python3 bench/bench.py                    # full run, prints a Markdown table
+    python3 bench/bench.py --smoke            # tiny counts (CI keeps the script from rotting)
+    python3 bench/bench.py --binary .build/debug/mcp-push --json results.json
+
+Needs only Python 3.10+. Every push service is a local fake (asyncio, HTTP/1.1 keep-alive) on
+127.0.0.1 that answers with the service's success body after a set latency. The MCP side is
+driven by hand-written JSON-RPC lines over the binary's stdin/stdout, so the client costs
+next to nothing in the figures. Timings are wall-clock medians; RSS comes from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# Each channel: the variables configuring it against `base` and the body its fake answers with.
+# A fake routes on the path only where one channel makes two different calls (WeCom app's token).
+CHANNELS: dict[str, tuple] = {
+    "bark": (lambda b: {"BARK_PUSH": "BenchDeviceKey01234", "MCP_PUSH_BARK_BASE_URL": b},
+             {"code": 200, "message": "success", "timestamp": 1732406400}),
+    "dingtalk": (lambda b: {"DD_BOT_TOKEN": "bench-ding-token-0123456789", "DD_BOT_SECRET": "SECbench0123456789",
+                            "MCP_PUSH_DINGTALK_BASE_URL": b},
+                 {"errcode": 0, "errmsg": "ok"}),
+    "feishu": (lambda b: {"FSKEY": "bench-feishu-hook-0123", "FSSECRET": "bench-feishu-secret", "MCP_PUSH_FEISHU_BASE_URL": b},
+               {"code": 0, "msg": "success", "data": {}}),
+    "telegram": (lambda b: {"TG_BOT_TOKEN": "123456:bench-telegram-token", "TG_USER_ID": "42", "MCP_PUSH_TELEGRAM_BASE_URL": b},
+                 {"ok": True, "result": {"message_id": 1, "chat": {"id": 42, "type": "private"}, "date": 1732406400, "text": "x"}}),
+    "wecom_bot": (lambda b: {"QYWX_KEY": "bench-wecom-bot-key-0123", "MCP_PUSH_WECOM_BOT_BASE_URL": b},
+                  {"errcode": 0, "errmsg": "ok"}),
+    "wecom_app": (lambda b: {"QYWX_AM": "wwbenchcorp,bench-corp-secret-0123,@all,1000002", "MCP_PUSH_WECOM_APP_BASE_URL": b},
+                  {"gettoken": {"errcode": 0, "errmsg": "ok", "access_token": "bench-access-token", "expires_in": 7200},
+                   "": {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "x"}}),
+    "gotify": (lambda b: {"GOTIFY_URL": b, "GOTIFY_TOKEN": "benchGotifyToken"},
+               {"id": 1, "appid": 1, "message": "m", "title": "t", "priority": 5, "date": "2026-11-24T09:00:00Z"}),
+    "ntfy": (lambda b: {"NTFY_TOPIC": "bench-topic", "NTFY_URL": b},
+             {"id": "sPs7Bmw7Jd6", "time": 1732406400, "event": "message", "topic": "bench-topic", "message": "m"}),
+    "pushdeer": (lambda b: {"DEER_KEY": "PDU1234TbenchKey", "DEER_URL": b},
+                 {"code": 0, "content": {"result": ["{\"counts\":1,\"logs\":[],\"success\":\"ok\"}"]}}),
+    "pushplus": (lambda b: {"PUSH_PLUS_TOKEN": "benchpushplustoken0123", "MCP_PUSH_PUSHPLUS_BASE_URL": b},
+                 {"code": 200, "msg": "请求成功", "data": "bench", "count": None}),
+    "serverchan": (lambda b: {"PUSH_KEY": "SCTbenchServerChanKey", "MCP_PUSH_SERVERCHAN_BASE_URL": b},
+                   {"code": 0, "message": "", "data": {"pushid": "1", "readkey": "k", "error": "SUCCESS", "errno": 0}}),
+}
+
+
+class FakeService:
+    """A minimal HTTP/1.1 server with keep-alive: fast enough not to be what is measured."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, body, latency: float) -> None:
+        self.loop, self.body, self.latency = loop, body, latency
+        self.requests = 0
+        self.server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self.handle, "127.0.0.1", 0), loop).result()
+        self.base_url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    def answer_for(self, target: str) -> bytes:
+        body = self.body
+        if isinstance(body, dict) and "" in body:  # routed by path
+            body = next(v for k, v in body.items() if k and k in target) if any(k and k in target for k in body) else body[""]
+        return json.dumps(body, ensure_ascii=False).encode()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                target = lines[0].split(" ")[1]
+                length = 0
+                for line in lines[1:]:
+                    if line.lower().startswith("content-length:"):
+                        length = int(line.split(":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                self.requests += 1
+                if self.latency:
+                    await asyncio.sleep(self.latency)
+                data = self.answer_for(target)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                             b"Content-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+class Fakes:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    def environment(self, channels: list[str], latency: float) -> tuple[dict[str, str], list[FakeService]]:
+        env: dict[str, str] = {}
+        services = []
+        for channel in channels:
+            make_env, body = CHANNELS[channel]
+            service = FakeService(self.loop, body, latency)
+            services.append(service)
+            env.update(make_env(service.base_url))
+        return env, services
+
+
+class Session:
+    """One mcp-push process over stdio, spoken to in JSON-RPC lines."""
+
+    def __init__(self, binary: str, env: dict[str, str]) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([binary, "--transport", "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=env, bufsize=0)
+        self.next_id = 0
+
+    def write(self, message: dict) -> None:
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+
+    def read(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("mcp-push closed stdout")
+        return json.loads(line)
+
+    def request(self, method: str, params: dict) -> int:
+        self.next_id += 1
+        self.write({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        return self.next_id
+
+    def call(self, method: str, params: dict) -> dict:
+        wanted = self.request(method, params)
+        while True:
+            answer = self.read()
+            if answer.get("id") == wanted:
+                return answer
+
+    def initialize(self) -> dict:
+        answer = self.call("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                          "clientInfo": {"name": "bench", "version": "1"}})
+        self.write({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return answer
+
+    def send(self, title: str, content: str = "bench") -> dict:
+        answer = self.call("tools/call", {"name": "notify_send", "arguments": {"title": title, "content": content}})
+        status = answer["result"]["structuredContent"]["status"]
+        if status != "success":
+            raise RuntimeError(f"notify_send was {status}: {answer['result']['structuredContent']}")
+        return answer
+
+    def rss_kib(self) -> int:
+        for line in pathlib.Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def base_env(state_dir: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("MCP_PUSH_", "BARK_", "DD_", "TG_"))}
+    env.update({"MCP_PUSH_CONFIG": os.devnull, "MCP_PUSH_STATE_DIR": state_dir, "MCP_PUSH_DEDUP_SECONDS": "0",
+                "MCP_PUSH_LOG_LEVEL": "error"})
+    return env
+
+
+def summary(values_ms: list[float]) -> dict:
+    return {"median": statistics.median(values_ms), "min": min(values_ms), "max": max(values_ms), "runs": len(values_ms)}
+
+
+def cold_start(binary: str, fakes: Fakes, runs: int, state_dir: str) -> dict:
+    channel_env, _ = fakes.environment(["bark"], 0)
+    env = {**base_env(state_dir), **channel_env}
+    to_initialize, to_first_send = [], []
+    for run in range(runs + 1):
+        session = Session(binary, env)
+        session.initialize()
+        initialized = time.perf_counter()
+        session.send(f"cold start {run}")
+        sent = time.perf_counter()
+        session.close()
+        if run == 0:
+            continue  # the first run creates the database and warms the page cache
+        to_initialize.append((initialized - session.started) * 1000)
+        to_first_send.append((sent - session.started) * 1000)
+    return {"spawn_to_initialize_ms": summary(to_initialize), "spawn_to_first_send_ms": summary(to_first_send)}
+
+
+def fan_out(binary: str, fakes: Fakes, channels: list[str], latency: float, calls: int, state_dir: str) -> dict:
+    channel_env, _ = fakes.environment(channels, latency)
+    session = Session(binary, {**base_env(state_dir), **channel_env})
+    session.initialize()
+    session.send("fan-out warm-up")  # connections, TLS-free here, token fetch for WeCom app
+    durations = []
+    for call in range(calls):
+        # Spaced so that no channel's rate limit (Feishu: 5 a second) queues a message.
+        time.sleep(1.05)
+        start = time.perf_counter()
+        answer = session.send(f"fan-out {call}")
+        durations.append((time.perf_counter() - start) * 1000)
+        assert answer["result"]["structuredContent"]["channels_count"] == len(channels)
+    session.close()
+    result = summary(durations)
+    result["overhead_ms"] = result["median"] - latency * 1000
+    result["channels"] = len(channels)
+    return result
+
+
+def throughput(binary: str, fakes: Fakes, calls: int, window: int, state_dir: str) -> dict:
+    channel_env, services = fakes.environment(["bark", "ntfy"], 0)
+    session = Session(binary, {**base_env(state_dir), **channel_env})
+    session.initialize()
+    session.send("throughput warm-up")
+
+    start = time.perf_counter()
+    for call in range(calls // 4):
+        session.send(f"sequential {call}")
+    sequential = (calls // 4) / (time.perf_counter() - start)
+
+    # Pipelined: up to `window` calls in flight, as an agent running tools in parallel would.
+    start = time.perf_counter()
+    sent = received = 0
+    while received < calls:
+        while sent < calls and sent - received < window:
+            session.request("tools/call", {"name": "notify_send", "arguments": {"title": f"pipelined {sent}", "content": "bench"}})
+            sent += 1
+        answer = session.read()
+        if "id" in answer:
+            if answer["result"]["structuredContent"]["status"] != "success":
+                raise RuntimeError(f"pipelined call failed: {answer}")
+            received += 1
+    pipelined = calls / (time.perf_counter() - start)
+    session.close()
+    delivered = sum(service.requests for service in services)
+    return {"sequential_calls_per_s": sequential, "pipelined_calls_per_s": pipelined, "window": window,
+            "calls": calls, "requests_at_fakes": delivered}
+
+
+def memory(binary: str, fakes: Fakes, calls: int, state_dir: str) -> dict:
+    channel_env, _ = fakes.environment(["bark", "ntfy"], 0)
+    session = Session(binary, {**base_env(state_dir), **channel_env})
+    session.initialize()
+    time.sleep(0.3)  # the store opens in the background
+    idle = session.rss_kib()
+    for call in range(calls // 10):
+        session.send(f"memory warm-up {call}")
+    warm = session.rss_kib()
+    for call in range(calls):
+        session.send(f"memory {call}")
+    after = session.rss_kib()
+    session.close()
+    return {"idle_after_initialize_mib": idle / 1024, "after_warm_up_mib": warm / 1024,
+            "after_calls_mib": after / 1024, "growth_mib": (after - warm) / 1024, "calls": calls}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "mcp-push"))
+    parser.add_argument("--runs", type=int, default=30, help="cold starts measured")
+    parser.add_argument("--fanout-calls", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.2, help="fan-out channel latency, seconds")
+    parser.add_argument("--calls", type=int, default=4000, help="calls in the throughput run")
+    parser.add_argument("--window", type=int, default=32, help="calls in flight in the pipelined run")
+    parser.add_argument("--memory-calls", type=int, default=10000)
+    parser.add_argument("--smoke", action="store_true", help="tiny counts: checks the script still works")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.fanout_calls, args.calls, args.memory_calls, args.latency = 2, 1, 40, 50, 0.05
+    if not os.access(args.binary, os.X_OK):
+        print(f"no binary at {args.binary}: run `swift build -c release` first", file=sys.stderr)
+        return 2
+
+    fakes = Fakes()
+    channels = list(CHANNELS)
+    with tempfile.TemporaryDirectory() as state:
+        results = {
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+            "binary": args.binary,
+            "cold_start": cold_start(args.binary, fakes, args.runs, f"{state}/cold"),
+            "fan_out": fan_out(args.binary, fakes, channels, args.latency, args.fanout_calls, f"{state}/fan"),
+            "throughput": throughput(args.binary, fakes, args.calls, args.window, f"{state}/tp"),
+            "memory": memory(args.binary, fakes, args.memory_calls, f"{state}/mem"),
+        }
+
+    cold, fan, tp, mem = results["cold_start"], results["fan_out"], results["throughput"], results["memory"]
+    rows = [
+        ("Spawn → `initialize` answered", "{median:.1f} ms (min {min:.1f}, max {max:.1f}, {runs} runs)".format(**cold["spawn_to_initialize_ms"])),
+        ("Spawn → first `notify_send` result (1 channel, 0 ms)", "{median:.1f} ms (min {min:.1f}, max {max:.1f})".format(**cold["spawn_to_first_send_ms"])),
+        (f"Fan-out: {fan['channels']} channels answering after {args.latency * 1000:.0f} ms",
+         "{median:.1f} ms (overhead {overhead_ms:.1f} ms; min {min:.1f}, max {max:.1f}, {runs} calls)".format(**fan)),
+        ("Calls/s, one stdio session, 2 channels at 0 ms, sequential", f"{tp['sequential_calls_per_s']:.0f}"),
+        (f"Calls/s, pipelined ({tp['window']} in flight)", f"{tp['pipelined_calls_per_s']:.0f} ({tp['calls']} calls)"),
+        ("RSS idle after `initialize`", f"{mem['idle_after_initialize_mib']:.1f} MiB"),
+        (f"RSS after {mem['calls']} calls (growth after warm-up)",
+         f"{mem['after_calls_mib']:.1f} MiB ({mem['growth_mib']:+.1f} MiB)"),
+    ]
+    print(f"mcp-push bench, {results['date']}, {results['machine']}\n")
+    print("| Measure | Result |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
