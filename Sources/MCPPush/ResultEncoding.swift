@@ -5,11 +5,10 @@ import PushCore
 /// One encoding of a ``DispatchResult`` for both the text content and `structuredContent`.
 enum ResultEncoding {
     static func toolResult(_ result: DispatchResult) -> CallTool.Result {
-        let text = result.jsonText
-        let structured = (try? JSONDecoder().decode(Value.self, from: Data(text.utf8))) ?? .object([:])
+        let json = result.json
         return CallTool.Result(
-            content: [.text(text: text, annotations: nil, _meta: nil)],
-            structuredContent: Optional<Value>.some(structured),
+            content: [.text(text: json.text, annotations: nil, _meta: nil)],
+            structuredContent: Optional<Value>.some(Value(json)),
             isError: result.isError)
     }
 

@@ -29,6 +29,18 @@ extension Value {
         }
     }
 
+    init(_ json: OrderedJSON) {
+        switch json {
+        case .null: self = .null
+        case .string(let string): self = .string(string)
+        case .int(let int): self = .int(int)
+        case .double(let double): self = .double(double)
+        case .bool(let bool): self = .bool(bool)
+        case .array(let items): self = .array(items.map(Value.init))
+        case .object(let members): self = .object(Dictionary(members.map { ($0.0, Value($0.1)) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
     /// The JSON type name, for error messages.
     var typeName: String {
         switch self {

@@ -12,6 +12,16 @@ public enum ChannelCatalogue {
         PushDeer.self,
         PushPlus.self,
         ServerChan.self,
+        GoCQHTTP.self,
+        Chronocat.self,
+        WxPusher.self,
+        Qmsg.self,
+        IGot.self,
+        PushMe.self,
+        WePlus.self,
+        Aibotk.self,
+        SynologyChat.self,
+        Webhook.self,
     ]
 
     public static var ids: [ChannelID] { all.map { $0.descriptor.id } }

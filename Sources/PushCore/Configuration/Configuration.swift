@@ -72,6 +72,16 @@ public struct Configuration: Sendable {
         return value
     }
 
+    /// The values of variables that only work together: nil when none is set, all of them
+    /// when all are, and an error naming the missing ones otherwise.
+    public func group(_ names: String...) throws(ConfigurationError) -> [String]? {
+        let values = names.map { self[$0] }
+        guard values.contains(where: { $0 != nil }) else { return nil }
+        let missing = zip(names, values).filter { $0.1 == nil }.map(\.0)
+        guard missing.isEmpty else { throw .missing(missing) }
+        return values.compactMap { $0 }
+    }
+
     /// Boolean switches accept true/false, 1/0, yes/no, on/off.
     public func bool(_ name: String) throws(ConfigurationError) -> Bool? {
         guard let value = self[name]?.lowercased() else { return nil }

@@ -79,59 +79,99 @@ public struct EventSummary: Sendable, Equatable {
 }
 
 extension DispatchResult {
-    /// The result as one line of JSON, keys in reading order (status and message first):
-    /// the MCP tools' text content and `--json` output.
-    public var jsonText: String {
-        var object = OrderedJSONObject()
-        object.add("status", status.rawValue)
-        object.add("reason", reason)
-        object.add("message", message)
-        object.add("channels_count", channelsCount)
-        object.add("errors", errors)
-        object.addRaw("results", "[" + results.map(\.jsonText).joined(separator: ",") + "]")
-        if !warnings.isEmpty { object.add("warnings", warnings) }
+    /// The result with its keys in reading order (status and message first): the MCP
+    /// tools' text content and `structuredContent`, and `--json` output, all come from this.
+    public var json: OrderedJSON {
+        var members: [(String, OrderedJSON)] = [("status", .string(status.rawValue))]
+        if let reason { members.append(("reason", .string(reason))) }
+        members.append(("message", .string(message)))
+        members.append(("channels_count", .int(channelsCount)))
+        members.append(("errors", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        members.append(("results", .array(results.map(\.json))))
+        if !warnings.isEmpty { members.append(("warnings", .array(warnings.map(OrderedJSON.string)))) }
         if let event {
-            object.add("run_id", event.runID)
-            object.add("event", event.event)
-            object.add("timestamp", event.timestamp)
+            members.append(("run_id", .string(event.runID)))
+            members.append(("event", .string(event.event)))
+            members.append(("timestamp", .string(event.timestamp)))
         }
-        return object.text
+        return .object(members)
     }
+
+    /// ``json`` as one line of text.
+    public var jsonText: String { json.text }
 }
 
 extension ChannelResult {
-    public var jsonText: String {
-        var object = OrderedJSONObject()
-        object.add("channel", channel)
-        object.add("ok", ok)
-        object.add("status_code", statusCode)
-        object.add("error", error)
-        object.add("duration_ms", durationMilliseconds)
-        object.add("attempts", attempts)
-        if queued { object.add("queued", true) }
-        return object.text
+    public var json: OrderedJSON {
+        var members: [(String, OrderedJSON)] = [("channel", .string(channel)), ("ok", .bool(ok))]
+        if let statusCode { members.append(("status_code", .int(statusCode))) }
+        if let error { members.append(("error", .string(error))) }
+        members.append(("duration_ms", .int(durationMilliseconds)))
+        members.append(("attempts", .int(attempts)))
+        if queued { members.append(("queued", .bool(true))) }
+        return .object(members)
     }
 }
 
-/// A JSON object whose keys keep the order they were added in (Foundation's encoder
-/// does not promise any order on Linux). Values are encoded by `JSONEncoder`.
-struct OrderedJSONObject {
-    private var members: [String] = []
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+/// JSON whose object keys keep the order they were given in, written without a
+/// Foundation encoder round-trip (results are built on every call).
+public indirect enum OrderedJSON: Sendable {
+    case null
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case array([OrderedJSON])
+    case object([(String, OrderedJSON)])
 
-    mutating func add<Value: Encodable>(_ key: String, _ value: Value?) {
-        guard let value, let data = try? Self.encoder.encode(value) else { return }
-        addRaw(key, String(decoding: data, as: UTF8.self))
+    public var text: String {
+        var output = ""
+        write(to: &output)
+        return output
     }
 
-    mutating func addRaw(_ key: String, _ json: String) {
-        let encodedKey = (try? Self.encoder.encode(key)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\(key)\""
-        members.append("\(encodedKey):\(json)")
+    private func write(to output: inout String) {
+        switch self {
+        case .string(let value): Self.writeString(value, to: &output)
+        case .null: output += "null"
+        case .int(let value): output += String(value)
+        case .double(let value): output += value.isFinite ? "\(value)" : "null"
+        case .bool(let value): output += value ? "true" : "false"
+        case .array(let items):
+            output += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { output += "," }
+                item.write(to: &output)
+            }
+            output += "]"
+        case .object(let members):
+            output += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { output += "," }
+                Self.writeString(key, to: &output)
+                output += ":"
+                value.write(to: &output)
+            }
+            output += "}"
+        }
     }
 
-    var text: String { "{" + members.joined(separator: ",") + "}" }
+    /// RFC 8259 string escaping: quote, backslash and control characters; the rest as UTF-8.
+    static func writeString(_ value: String, to output: inout String) {
+        output += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+    }
 }
