@@ -21,6 +21,7 @@ public enum ChannelCatalogue {
         WePlus.self,
         Aibotk.self,
         SynologyChat.self,
+        SMTP.self,
         Webhook.self,
     ]
 
