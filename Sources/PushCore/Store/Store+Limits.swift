@@ -36,7 +36,9 @@ extension Store {
             let time = now.timeIntervalSince1970
             var waitUntil: (Double, RateLimit)?
             for limit in limits {
-                let window = Double(limit.window.milliseconds) / 1000
+                // Services count at arrival, and a slot is taken before its request travels: a 5 %
+                // margin keeps a slow earlier request and a fast later one from landing in one window.
+                let window = Double(limit.window.milliseconds) / 1000 * 1.05
                 let recent = try Double.fetchAll(
                     db, sql: "SELECT at FROM rate_slot WHERE channel = ? AND at > ? ORDER BY at DESC",
                     arguments: [channel, time - window])
