@@ -28,6 +28,10 @@ enum ResultSchema {
             "error": ["type": "string"],
             "duration_ms": ["type": "integer"],
             "attempts": ["type": "integer"],
+            "queued": [
+                "type": "boolean",
+                "description": "Not delivered yet: kept in the outbox and retried in the background.",
+            ],
         ],
         "required": ["channel", "ok", "duration_ms", "attempts"],
     ]
@@ -35,7 +39,10 @@ enum ResultSchema {
     static let baseProperties: [String: Value] = [
         "status": [
             "type": "string", "enum": .array(DispatchResult.Status.allCases.map { .string($0.rawValue) }),
-            "description": "success: every channel delivered; partial_success: some did; error: none did (or bad input); skipped: deliberately not pushed.",
+            "description": "success: every channel delivered; partial_success: some did; queued: none yet, the rest is retried in the background; error: none did (or bad input); skipped: deliberately not pushed.",
+        ],
+        "reason": [
+            "type": "string", "description": "Why a skipped result was not pushed: duplicate, skip_title or event_policy.",
         ],
         "message": ["type": "string"],
         "channels_count": ["type": "integer"],
@@ -44,6 +51,10 @@ enum ResultSchema {
             "description": "Channel id to the service's reason, for every channel that failed.",
         ],
         "results": ["type": "array", "items": channelResult],
+        "warnings": [
+            "type": "array", "items": ["type": "string"],
+            "description": "Problems that did not stop delivery, e.g. history that could not be written.",
+        ],
     ]
 
     static let required: [Value] = ["status", "message", "channels_count", "errors", "results"]

@@ -42,8 +42,8 @@ import Testing
     }
 
     @Test func channelsAreSentToConcurrently() async throws {
-        try await FakeService.with(Self.delayed(0.4, Self.barkOK)) { bark in
-            try await FakeService.with(Self.delayed(0.4, Self.dingOK)) { ding in
+        try await FakeService.with(Self.delayed(1.0, Self.barkOK)) { bark in
+            try await FakeService.with(Self.delayed(1.0, Self.dingOK)) { ding in
                 let (result, elapsed) = try await send([
                     "BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL,
                     "DD_BOT_TOKEN": Self.dingToken, "MCP_PUSH_DINGTALK_BASE_URL": ding.baseURL,
@@ -51,7 +51,7 @@ import Testing
                 #expect(result.status == .success)
                 #expect(result.results.map(\.channel) == ["bark", "dingtalk"])
                 #expect(result.results.allSatisfy { $0.ok && $0.attempts == 1 && $0.statusCode == 200 })
-                #expect(elapsed < .milliseconds(750), "two 400 ms channels must overlap, took \(elapsed)")
+                #expect(elapsed < .milliseconds(1800), "two 1 s channels must overlap (one after the other takes 2 s), took \(elapsed)")
             }
         }
     }
