@@ -57,6 +57,24 @@ CHANNELS: dict[str, tuple] = {
                  {"code": 200, "msg": "请求成功", "data": "bench", "count": None}),
     "serverchan": (lambda b: {"PUSH_KEY": "SCTbenchServerChanKey", "MCP_PUSH_SERVERCHAN_BASE_URL": b},
                    {"code": 0, "message": "", "data": {"pushid": "1", "readkey": "k", "error": "SUCCESS", "errno": 0}}),
+    "gocqhttp": (lambda b: {"GOBOT_URL": b + "/send_private_msg", "GOBOT_QQ": "user_id=10001"},
+                 {"status": "ok", "retcode": 0, "data": {"message_id": 1}}),
+    "chronocat": (lambda b: {"CHRONOCAT_URL": b, "CHRONOCAT_QQ": "user_id=10001", "CHRONOCAT_TOKEN": "bench-chronocat"},
+                  {"msgId": "1"}),
+    "wxpusher": (lambda b: {"WXPUSHER_APP_TOKEN": "AT_bench", "WXPUSHER_UIDS": "UID_bench", "MCP_PUSH_WXPUSHER_BASE_URL": b},
+                 {"code": 1000, "msg": "处理成功", "data": [{"uid": "UID_bench", "code": 1000}], "success": True}),
+    "qmsg": (lambda b: {"QMSG_KEY": "benchqmsgkey0123", "QMSG_TYPE": "send", "MCP_PUSH_QMSG_BASE_URL": b},
+             {"success": True, "reason": "操作成功", "code": 0, "info": {}}),
+    "igot": (lambda b: {"IGOT_PUSH_KEY": "benchigotkey0123456789ab", "MCP_PUSH_IGOT_BASE_URL": b},
+             {"ret": 0, "data": {"id": "x"}, "errMsg": "ok"}),
+    "pushme": (lambda b: {"PUSHME_KEY": "bench-pushme-key", "PUSHME_URL": b + "/"}, "success"),
+    "weplus": (lambda b: {"WE_PLUS_BOT_TOKEN": "bench-weplus-token", "MCP_PUSH_WEPLUS_BASE_URL": b},
+               {"code": 200, "msg": "请求成功", "data": "x"}),
+    "aibotk": (lambda b: {"AIBOTK_KEY": "bench-aibotk-key", "AIBOTK_TYPE": "room", "AIBOTK_NAME": "bench", "MCP_PUSH_AIBOTK_BASE_URL": b},
+               {"code": 0, "msg": "success", "data": {}}),
+    "synology_chat": (lambda b: {"CHAT_URL": b + "/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token=",
+                                 "CHAT_TOKEN": "benchSynologyToken"}, {"success": True}),
+    "webhook": (lambda b: {"WEBHOOK_URL": b + "/hook", "WEBHOOK_METHOD": "POST", "WEBHOOK_BODY": "title: $title"}, {"ok": True}),
 }
 
 
@@ -74,7 +92,7 @@ class FakeService:
         body = self.body
         if isinstance(body, dict) and "" in body:  # routed by path
             body = next(v for k, v in body.items() if k and k in target) if any(k and k in target for k in body) else body[""]
-        return json.dumps(body, ensure_ascii=False).encode()
+        return body.encode() if isinstance(body, str) else json.dumps(body, ensure_ascii=False).encode()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
