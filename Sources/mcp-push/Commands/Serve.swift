@@ -7,29 +7,54 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve MCP (the default when no subcommand is given).",
         discussion: """
-            Speaks MCP over stdin/stdout: only protocol messages reach stdout, logs go to stderr \
-            (MCP_PUSH_LOG_LEVEL=debug|info|warning|error, default warning). The server runs until the \
-            client closes stdin.
+            With stdio (the default) it speaks MCP over stdin/stdout: only protocol messages reach stdout, \
+            logs go to stderr (MCP_PUSH_LOG_LEVEL=debug|info|warning|error, default warning), and it runs until \
+            the client closes stdin.
+
+            With http it serves MCP Streamable HTTP on --host:--port at --path, with sessions (Mcp-Session-Id) \
+            unless --stateless, until SIGINT or SIGTERM. It binds 127.0.0.1 by default; any other address \
+            needs MCP_PUSH_HTTP_TOKEN (clients send Authorization: Bearer <token>). Browser origins other \
+            than loopback need MCP_PUSH_ALLOWED_ORIGINS. GET /healthz answers without auth.
 
             Examples:
               mcp-push
               mcp-push serve
               mcp-push --transport stdio
               claude mcp add mcp-push -- /path/to/mcp-push --transport stdio
+              mcp-push serve --transport http --port 8765
+              MCP_PUSH_HTTP_TOKEN=$(openssl rand -hex 32) mcp-push serve --transport http --host 0.0.0.0
             """)
 
     enum Transport: String, ExpressibleByArgument, CaseIterable {
         case stdio
+        case http
     }
 
-    @Option(help: "The MCP transport. (stdio)")
+    @Option(help: "The MCP transport: stdio or http (Streamable HTTP).")
     var transport: Transport = .stdio
 
+    @Option(help: "HTTP: the address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "HTTP: the port (0 picks a free one and logs it).")
+    var port = 8765
+
+    @Option(help: "HTTP: the MCP endpoint's path.")
+    var path = "/mcp"
+
+    @Flag(help: "HTTP: no sessions; every request stands alone.")
+    var stateless = false
+
     func run() async throws {
-        let runtime = try Runtime.start(worksOutbox: true)
+        // Over HTTP each request is logged at info level (MCP_PUSH_LOG_LEVEL still wins).
+        let runtime = try Runtime.start(defaultLogLevel: transport == .http ? .info : .warning, worksOutbox: true)
         // Queued deliveries (this process's and those earlier processes left) go out in the background.
         let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
         let server = PushServer(notifier: runtime.notifier)
+        if transport == .http {
+            try await serveHTTP(server, runtime: runtime, outboxWorker: outboxWorker)
+            return
+        }
         let configured = runtime.notifier.setup.configured.map(\.id)
         runtime.logger.info("serving MCP over stdio", metadata: ["channels": "\(configured.joined(separator: ","))"])
         do {
@@ -38,6 +63,35 @@ struct Serve: AsyncParsableCommand {
             try await server.runStdio(logger: Logger(label: "mcp-push.transport"), drainTimeout: drain)
         } catch {
             runtime.logger.error("MCP server stopped: \(error)")
+            outboxWorker.cancel()
+            await outboxWorker.value
+            await runtime.notifier.shutdown()
+            throw ExitCode.failure
+        }
+        outboxWorker.cancel()
+        await outboxWorker.value
+        await runtime.notifier.shutdown()
+    }
+
+    private func serveHTTP(_ server: PushServer, runtime: Runtime, outboxWorker: Task<Void, Never>) async throws {
+        let options: HTTPServingOptions
+        do {
+            options = try HTTPServingOptions.from(configuration: runtime.configuration, host: host, port: port, path: path, stateless: stateless)
+        } catch {
+            Output.writeError("mcp-push: \(error.description)")
+            outboxWorker.cancel()
+            await runtime.notifier.shutdown()
+            throw ExitCode(2)
+        }
+        let logger = Logger(label: "mcp-push.http")
+        let host = self.host
+        do {
+            try await server.runHTTP(options, logger: logger) { port in
+                // One line on stderr so scripts (and tests) know where to connect.
+                Output.writeError("mcp-push: serving MCP on http://\(host):\(port)\(options.path)")
+            }
+        } catch {
+            runtime.logger.error("HTTP server stopped: \(error)")
             outboxWorker.cancel()
             await outboxWorker.value
             await runtime.notifier.shutdown()
