@@ -28,7 +28,7 @@ echo "==> swift test"
 export MCP_PUSH_TEST_PYTHON="$PWD/.venv/bin/python3"
 swift test --skip-build
 
-echo "==> interop: official Python MCP client (mcp 2.x) over stdio"
+echo "==> interop: official Python MCP client (mcp 2.x) over stdio and Streamable HTTP"
 export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
 .venv/bin/python -m pytest -q tests/interop
 
@@ -37,5 +37,6 @@ echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
 
 echo "==> bench smoke run (tiny counts; timings are not checked)"
 "$python" bench/bench.py --smoke --binary "$MCP_PUSH_BINARY"
+.venv/bin/python bench/http_load.py --smoke --binary "$MCP_PUSH_BINARY"
 
 echo "==> all tests passed"

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Load on `mcp-push serve --transport http`: N concurrent clients (sessions), each making M
+notify_send calls to a local fake Bark. Reports errors, lost calls (fake's count vs calls), calls per
+second, latency percentiles and the server's RSS before and after.
+
+    python3 bench/http_load.py [--binary .build/release/mcp-push] [--clients 32] [--calls 50]
+    python3 bench/http_load.py --smoke
+
+Needs httpx2 (installed with `mcp` in the test venv: .venv/bin/python bench/http_load.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import pathlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx2
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "bench" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def rss_kib(pid: int) -> int:
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def result_of(response: httpx2.Response) -> dict:
+    """The JSON-RPC answer, from a JSON body or the last SSE `data:` line."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+    return json.loads(data[-1])
+
+
+async def client(url: str, number: int, calls: int, latencies: list[float], errors: list[str]) -> None:
+    async with httpx2.AsyncClient(timeout=60) as http:
+        init = await http.post(url, headers=HEADERS, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": f"load-{number}", "version": "1"}}})
+        session = {**HEADERS, "Mcp-Session-Id": init.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-06-18"}
+        await http.post(url, headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        for call in range(calls):
+            started = time.perf_counter()
+            answer = await http.post(url, headers=session, json={"jsonrpc": "2.0", "id": call + 1, "method": "tools/call", "params": {
+                "name": "notify_send", "arguments": {"title": f"load {number}-{call}", "content": "x"}}})
+            latencies.append((time.perf_counter() - started) * 1000)
+            status = result_of(answer).get("result", {}).get("structuredContent", {}).get("status")
+            if answer.status_code != 200 or status != "success":
+                errors.append(f"{answer.status_code} {status}")
+        await http.delete(url, headers=session)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "mcp-push"))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.calls = 2, 3
+
+    bench = load_bench()
+    fakes = bench.Fakes()
+    channel_env, services = fakes.environment(["bark"], 0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory() as state:
+        env = {**bench.base_env(state), **channel_env, "MCP_PUSH_LOG_LEVEL": "warning"}
+        server = subprocess.Popen([args.binary, "serve", "--transport", "http", "--port", str(port)], env=env,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/mcp"
+        for _ in range(100):
+            try:
+                if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                time.sleep(0.1)
+        before = rss_kib(server.pid)
+        latencies: list[float] = []
+        errors: list[str] = []
+
+        async def run() -> float:
+            started = time.perf_counter()
+            await asyncio.gather(*(client(url, n, args.calls, latencies, errors) for n in range(args.clients)))
+            return time.perf_counter() - started
+
+        elapsed = asyncio.run(run())
+        time.sleep(0.5)
+        after = rss_kib(server.pid)
+        server.terminate()
+        server.wait(timeout=30)
+
+    calls = args.clients * args.calls
+    latencies.sort()
+    delivered = services[0].requests
+    print(f"mcp-push Streamable HTTP load, {time.strftime('%Y-%m-%d')}: {args.clients} clients x {args.calls} calls\n")
+    print("| Measure | Result |\n|---|---|")
+    print(f"| Calls | {calls} ({len(errors)} errors, {calls - delivered} lost: the fake received {delivered}) |")
+    print(f"| Calls/s | {calls / elapsed:.0f} |")
+    print(f"| Latency p50 / p99 | {statistics.median(latencies):.1f} ms / {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms |")
+    print(f"| Server RSS before / after | {before / 1024:.1f} MiB / {after / 1024:.1f} MiB ({(after - before) / 1024:+.1f} MiB) |")
+    return 1 if errors or delivered != calls else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

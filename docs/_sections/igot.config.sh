@@ -1,2 +1,0 @@
-# --- iGot (igot) ---
-# export IGOT_PUSH_KEY=""  # your iGot push key (secret)

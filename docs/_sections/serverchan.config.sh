@@ -1,2 +1,0 @@
-# --- ServerChan (serverchan) ---
-# export PUSH_KEY=""  # SendKey: SCT... (Turbo) or sctp<uid>t... (ServerChan³) (secret)
