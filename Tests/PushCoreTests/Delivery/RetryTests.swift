@@ -105,7 +105,9 @@ import Testing
         try await FakeService.with(hang) { service in
             let (result, elapsed) = try await send(bark(service.baseURL, ["MCP_PUSH_TIMEOUT": "1", "MCP_PUSH_DEADLINE": "2.5"]))
             #expect(!result.ok)
-            #expect(result.attempts == 2)
+            // Attempt 1 times out at 1 s; jittered waits decide whether a short third
+            // attempt still fits before 2.5 s, so two or three are both right.
+            #expect((2...3).contains(result.attempts), "attempts: \(result.attempts)")
             #expect(result.error?.contains("timed out") == true)
             #expect(elapsed < .milliseconds(3300), "the 2.5 s deadline bounds the call, took \(elapsed)")
         }
