@@ -184,6 +184,13 @@ class Session:
                 return int(line.split()[1])
         return 0
 
+    def anonymous_kib(self) -> int:
+        """Memory the process itself allocated: RSS less the executable's and libraries' file pages."""
+        for line in pathlib.Path(f"/proc/{self.process.pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1])
+        return 0
+
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=30)
@@ -273,16 +280,17 @@ def memory(binary: str, fakes: Fakes, calls: int, state_dir: str) -> dict:
     session = Session(binary, {**base_env(state_dir), **channel_env})
     session.initialize()
     time.sleep(0.3)  # the store opens in the background
-    idle = session.rss_kib()
+    idle, idle_anonymous = session.rss_kib(), session.anonymous_kib()
     for call in range(calls // 10):
         session.send(f"memory warm-up {call}")
-    warm = session.rss_kib()
+    warm, warm_anonymous = session.rss_kib(), session.anonymous_kib()
     for call in range(calls):
         session.send(f"memory {call}")
-    after = session.rss_kib()
+    after, after_anonymous = session.rss_kib(), session.anonymous_kib()
     session.close()
-    return {"idle_after_initialize_mib": idle / 1024, "after_warm_up_mib": warm / 1024,
-            "after_calls_mib": after / 1024, "growth_mib": (after - warm) / 1024, "calls": calls}
+    return {"idle_after_initialize_mib": idle / 1024, "idle_anonymous_mib": idle_anonymous / 1024,
+            "after_warm_up_mib": warm / 1024, "after_calls_mib": after / 1024, "growth_mib": (after - warm) / 1024,
+            "anonymous_growth_mib": (after_anonymous - warm_anonymous) / 1024, "calls": calls}
 
 
 def main() -> int:
@@ -324,9 +332,10 @@ def main() -> int:
          "{median:.1f} ms (overhead {overhead_ms:.1f} ms; min {min:.1f}, max {max:.1f}, {runs} calls)".format(**fan)),
         ("Calls/s, one stdio session, 2 channels at 0 ms, sequential", f"{tp['sequential_calls_per_s']:.0f}"),
         (f"Calls/s, pipelined ({tp['window']} in flight)", f"{tp['pipelined_calls_per_s']:.0f} ({tp['calls']} calls)"),
-        ("RSS idle after `initialize`", f"{mem['idle_after_initialize_mib']:.1f} MiB"),
-        (f"RSS after {mem['calls']} calls (growth after warm-up)",
-         f"{mem['after_calls_mib']:.1f} MiB ({mem['growth_mib']:+.1f} MiB)"),
+        ("RSS idle after `initialize` (of which anonymous)",
+         f"{mem['idle_after_initialize_mib']:.1f} MiB ({mem['idle_anonymous_mib']:.1f} MiB)"),
+        (f"RSS after {mem['calls']} calls (growth after warm-up; anonymous growth)",
+         f"{mem['after_calls_mib']:.1f} MiB ({mem['growth_mib']:+.1f} MiB; {mem['anonymous_growth_mib']:+.1f} MiB)"),
     ]
     print(f"mcp-push bench, {results['date']}, {results['machine']}\n")
     print("| Measure | Result |\n|---|---|")

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Load on `mcp-push serve --transport http`: N concurrent clients (sessions), each making M
-notify_send calls to a local fake Bark. Reports errors, lost calls (fake's count vs calls), calls per
-second, latency percentiles and the server's RSS before and after.
+notify_send calls to a local fake Bark, repeated for several rounds against the same server. Reports
+errors, lost calls (fake's count vs calls), calls per second, latency percentiles, and the server's RSS
+before the load and after each round: the first round warms allocator pools and caches, so growth is
+judged between the first round and the last (a leak grows every round).
 
-    python3 bench/http_load.py [--binary .build/release/mcp-push] [--clients 32] [--calls 50]
+    python3 bench/http_load.py [--binary .build/release/mcp-push] [--clients 32] [--calls 50] [--rounds 3]
     python3 bench/http_load.py --smoke
 
 Needs httpx2 (installed with `mcp` in the test venv: .venv/bin/python bench/http_load.py).
@@ -74,10 +76,11 @@ def main() -> int:
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "mcp-push"))
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.clients, args.calls = 2, 3
+        args.clients, args.calls, args.rounds = 2, 3, 2
 
     bench = load_bench()
     fakes = bench.Fakes()
@@ -86,7 +89,9 @@ def main() -> int:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory() as state:
-        env = {**bench.base_env(state), **channel_env, "MCP_PUSH_LOG_LEVEL": "warning"}
+        # MALLOC_* variables pass through, to compare allocator settings.
+        allocator = {key: value for key, value in os.environ.items() if key.startswith("MALLOC_")}
+        env = {**bench.base_env(state), **channel_env, "MCP_PUSH_LOG_LEVEL": "warning", **allocator}
         server = subprocess.Popen([args.binary, "serve", "--transport", "http", "--port", str(port)], env=env,
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}/mcp"
@@ -105,21 +110,27 @@ def main() -> int:
             await asyncio.gather(*(client(url, n, args.calls, latencies, errors) for n in range(args.clients)))
             return time.perf_counter() - started
 
-        elapsed = asyncio.run(run())
-        time.sleep(0.5)
-        after = rss_kib(server.pid)
+        elapsed = 0.0
+        after_round: list[int] = []
+        for _ in range(args.rounds):
+            elapsed += asyncio.run(run())
+            time.sleep(0.5)
+            after_round.append(rss_kib(server.pid))
         server.terminate()
         server.wait(timeout=30)
 
-    calls = args.clients * args.calls
+    calls = args.clients * args.calls * args.rounds
     latencies.sort()
     delivered = services[0].requests
-    print(f"mcp-push Streamable HTTP load, {time.strftime('%Y-%m-%d')}: {args.clients} clients x {args.calls} calls\n")
+    rounds = " / ".join(f"{kib / 1024:.1f}" for kib in after_round)
+    growth = (after_round[-1] - after_round[0]) / 1024
+    print(f"mcp-push Streamable HTTP load, {time.strftime('%Y-%m-%d')}: {args.clients} clients x {args.calls} calls x {args.rounds} rounds\n")
     print("| Measure | Result |\n|---|---|")
     print(f"| Calls | {calls} ({len(errors)} errors, {calls - delivered} lost: the fake received {delivered}) |")
     print(f"| Calls/s | {calls / elapsed:.0f} |")
     print(f"| Latency p50 / p99 | {statistics.median(latencies):.1f} ms / {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms |")
-    print(f"| Server RSS before / after | {before / 1024:.1f} MiB / {after / 1024:.1f} MiB ({(after - before) / 1024:+.1f} MiB) |")
+    print(f"| Server RSS before load / after each round | {before / 1024:.1f} MiB / {rounds} MiB |")
+    print(f"| RSS growth, first round to last | {growth:+.1f} MiB |")
     return 1 if errors or delivered != calls else 0
 
 

@@ -20,4 +20,24 @@ struct MCPPushCommand: AsyncParsableCommand {
         version: PushCoreVersion.current,
         subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self],
         defaultSubcommand: Serve.self)
+
+    /// Agents start the stdio server with the same few arguments on every session; those
+    /// go straight to it. Anything else is parsed as usual.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            if Serve.isPlainStdio(arguments) {
+                try await Serve.serveStdio()
+                return
+            }
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

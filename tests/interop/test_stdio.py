@@ -147,11 +147,11 @@ def test_prompt_is_listed_and_served(binary, bark_env):
     assert "## Do not notify" in prompt.messages[0].content.text
 
 
-def raw_session(binary: str, env: dict[str, str], lines: list[dict]) -> tuple[list[dict], str]:
+def raw_session(binary: str, env: dict[str, str], lines: list[dict], args: list[str] = ()) -> tuple[list[dict], str]:
     """Sends raw JSON-RPC lines, closes stdin, and returns every stdout line parsed and stderr."""
     payload = "".join(json.dumps(line) + "\n" for line in lines)
     process = subprocess.run(
-        [binary], input=payload.encode(), capture_output=True, timeout=30,
+        [binary, *args], input=payload.encode(), capture_output=True, timeout=30,
         env={"PATH": os.environ.get("PATH", ""), **env},
     )
     assert process.returncode == 0, process.stderr.decode()
@@ -181,6 +181,30 @@ def initialize(version: str) -> dict:
 def test_version_negotiation_for_older_and_newer_clients(binary, bark_env, requested, negotiated):
     messages, _ = raw_session(binary, bark_env, [initialize(requested)])
     assert messages[0]["result"]["protocolVersion"] == negotiated
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["serve"],
+        ["--transport", "stdio"],
+        ["--transport=stdio"],
+        ["serve", "--transport", "stdio"],
+        ["serve", "--transport", "stdio", "--port", "9"],  # not the plain form: parsed as usual
+    ],
+)
+def test_every_way_agents_start_the_stdio_server(binary, bark_env, args):
+    messages, _ = raw_session(binary, bark_env, [initialize("2025-06-18")], args)
+    assert messages[0]["result"]["serverInfo"]["name"] == "mcp-push"
+
+
+def test_a_mistyped_argument_is_a_usage_error_not_a_server(binary, bark_env):
+    process = subprocess.run([binary, "--transport", "stdoi"], input=b"", capture_output=True, timeout=30,
+                             env={"PATH": os.environ.get("PATH", ""), **bark_env})
+    assert process.returncode == 64
+    assert process.stdout == b""
+    assert "stdoi" in process.stderr.decode()
 
 
 def test_stdout_carries_only_protocol_messages_even_with_debug_logs(binary, bark, bark_env):

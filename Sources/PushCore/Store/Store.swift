@@ -43,8 +43,12 @@ public final class Store: Sendable {
             var configuration = GRDB.Configuration()
             // Other mcp-push processes write too: wait for them briefly rather than fail.
             configuration.busyMode = .timeout(2)
+            // A long-running server's memory must not follow the history's size: few readers
+            // (reads are rare and small) and a small page cache per connection.
+            configuration.maximumReaderCount = 2
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA cache_size = -512")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try migrate(pool)

@@ -3,6 +3,7 @@ import PushCore
 
 struct Channels: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "channels",
         abstract: "List every channel: configured, misconfigured (and what is missing) or off.",
         discussion: """
             Values are masked. A misconfigured channel is never sent to; fix the variable it names. \

@@ -4,6 +4,7 @@ import PushCore
 
 struct Event: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "event",
         abstract: "Report a run event (start, update, end, error), as the notify_event tool does.",
         discussion: """
             By default only end and error events are pushed (MCP_PUSH_EVENTS=all pushes every kind). The \

@@ -4,6 +4,7 @@ import PushCore
 
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "Show recent deliveries, or one run's events and deliveries.",
         discussion: """
             Reads the history every mcp-push process writes ($MCP_PUSH_STATE_DIR/mcp-push.sqlite, default \

@@ -4,6 +4,7 @@ import PushCore
 
 struct Outbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "outbox",
         abstract: "List, retry or drop the deliveries waiting in the outbox.",
         discussion: """
             A delivery lands in the outbox when its service still failed transiently (network trouble, \

@@ -3,6 +3,7 @@ import PushCore
 
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "send",
         abstract: "Send one notification to every configured channel (or the ones named).",
         discussion: """
             Prints one line per channel (result, time, the service's reason on failure), or the same JSON \

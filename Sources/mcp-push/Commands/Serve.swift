@@ -5,6 +5,7 @@ import PushCore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve MCP (the default when no subcommand is given).",
         discussion: """
             With stdio (the default) it speaks MCP over stdin/stdout: only protocol messages reach stdout, \
@@ -46,15 +47,27 @@ struct Serve: AsyncParsableCommand {
     var stateless = false
 
     func run() async throws {
-        // Over HTTP each request is logged at info level (MCP_PUSH_LOG_LEVEL still wins).
-        let runtime = try Runtime.start(defaultLogLevel: transport == .http ? .info : .warning, worksOutbox: true)
+        if transport == .http {
+            try await serveHTTP()
+        } else {
+            try await Self.serveStdio()
+        }
+    }
+
+    /// Whether `arguments` ask for nothing but the stdio server, the way agents start
+    /// mcp-push on every session (`mcp-push`, `mcp-push --transport stdio`, `mcp-push serve`):
+    /// those skip argument parsing, whose reflection is a large part of start-up.
+    static func isPlainStdio(_ arguments: [String]) -> Bool {
+        let rest = arguments.first == "serve" ? Array(arguments.dropFirst()) : arguments
+        return rest.isEmpty || rest == ["--transport", "stdio"] || rest == ["--transport=stdio"]
+    }
+
+    /// Serves MCP over stdin/stdout until the client closes stdin.
+    static func serveStdio() async throws {
+        let runtime = try Runtime.start(defaultLogLevel: .warning, worksOutbox: true)
         // Queued deliveries (this process's and those earlier processes left) go out in the background.
         let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
         let server = PushServer(notifier: runtime.notifier)
-        if transport == .http {
-            try await serveHTTP(server, runtime: runtime, outboxWorker: outboxWorker)
-            return
-        }
         let configured = runtime.notifier.setup.configured.map(\.id)
         runtime.logger.info("serving MCP over stdio", metadata: ["channels": "\(configured.joined(separator: ","))"])
         do {
@@ -63,17 +76,23 @@ struct Serve: AsyncParsableCommand {
             try await server.runStdio(logger: Logger(label: "mcp-push.transport"), drainTimeout: drain)
         } catch {
             runtime.logger.error("MCP server stopped: \(error)")
-            outboxWorker.cancel()
-            await outboxWorker.value
-            await runtime.notifier.shutdown()
+            await stop(outboxWorker, runtime)
             throw ExitCode.failure
         }
+        await stop(outboxWorker, runtime)
+    }
+
+    private static func stop(_ outboxWorker: Task<Void, Never>, _ runtime: Runtime) async {
         outboxWorker.cancel()
         await outboxWorker.value
         await runtime.notifier.shutdown()
     }
 
-    private func serveHTTP(_ server: PushServer, runtime: Runtime, outboxWorker: Task<Void, Never>) async throws {
+    private func serveHTTP() async throws {
+        // Each request is logged at info level (MCP_PUSH_LOG_LEVEL still wins).
+        let runtime = try Runtime.start(defaultLogLevel: .info, worksOutbox: true)
+        let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
+        let server = PushServer(notifier: runtime.notifier)
         let options: HTTPServingOptions
         do {
             options = try HTTPServingOptions.from(configuration: runtime.configuration, host: host, port: port, path: path, stateless: stateless)
@@ -92,13 +111,9 @@ struct Serve: AsyncParsableCommand {
             }
         } catch {
             runtime.logger.error("HTTP server stopped: \(error)")
-            outboxWorker.cancel()
-            await outboxWorker.value
-            await runtime.notifier.shutdown()
+            await Self.stop(outboxWorker, runtime)
             throw ExitCode.failure
         }
-        outboxWorker.cancel()
-        await outboxWorker.value
-        await runtime.notifier.shutdown()
+        await Self.stop(outboxWorker, runtime)
     }
 }
