@@ -53,6 +53,10 @@ public final class Notifier: Sendable {
         case .memory: directory = nil
         }
         let retentionDays = self.retentionDays
+        if worksOutbox, !setup.configured.isEmpty {
+            // A server will be asked to notify: get the HTTP client ready while the client initializes.
+            Task.detached(priority: .utility) { http.prepare() }
+        }
         storeTask = Task.detached {
             guard let directory else { return Store.inMemory() }
             let store = Store.open(directory: directory, logger: logger)
@@ -125,10 +129,11 @@ public final class Notifier: Sendable {
         let dispatch = await dispatcher.dispatch(message, to: channels, outbox: outbox)
         var result = dispatch.result
         do {
-            if result.results.contains(where: { $0.ok || $0.queued }) { try store.remember(digest) }
             if !result.results.isEmpty {
-                let id = try store.record(result, title: message.title, runID: runID)
-                try store.attachOutboxItems(dispatch.outboxItems, toNotification: id)
+                let reached = result.results.contains(where: { $0.ok || $0.queued })
+                try store.record(
+                    result, title: message.title, runID: runID, rememberingDigest: reached ? digest : nil,
+                    outboxItems: dispatch.outboxItems)
             }
         } catch {
             warnings.append("history not recorded: \(redactor.redact(String(describing: error)))")

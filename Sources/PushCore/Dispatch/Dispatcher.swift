@@ -144,10 +144,13 @@ public struct Dispatcher: Sendable {
         let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
         let clock = ContinuousClock()
         let deadline = clock.now + settings.deadline
+        let admissions = admit(channels, outbox: outbox)
         return await withTaskGroup(of: ChannelOutcome.self) { group in
             for channel in channels {
+                let admission = admissions[channel.id] ?? .send
                 group.addTask {
-                    let outcome = await deliver(message, via: channel, retrying: retrying, deadline: deadline, outbox: outbox)
+                    let outcome = await deliver(
+                        message, via: channel, admission: admission, retrying: retrying, deadline: deadline, outbox: outbox)
                     log(outcome.result)
                     return outcome
                 }
@@ -158,9 +161,34 @@ public struct Dispatcher: Sendable {
         }
     }
 
+    /// Flood control for the whole call in one store transaction. The store failing must
+    /// not stop the message: then every channel sends, unlimited this once.
+    private func admit(_ channels: [any Channel], outbox: Outbox?) -> [ChannelID: Admission] {
+        guard let outbox else { return [:] }
+        do {
+            return try outbox.store.admit(channels.map { ($0.id, type(of: $0).descriptor.rateLimits) })
+        } catch {
+            logger.warning("rate limit bookkeeping failed: \(error)")
+            return [:]
+        }
+    }
+
+    /// Why and until when a channel's message waits in the outbox; nil when it goes now.
+    private static func queueing(_ admission: Admission, channel: ChannelID) -> (reason: String, notBefore: Date)? {
+        switch admission {
+        case .send:
+            return nil
+        case .queueBehind:
+            return ("queued behind earlier messages waiting for \(channel)'s rate limit", Date())
+        case .wait(let until, let limit):
+            let wait = Duration.seconds(max(1, until.timeIntervalSinceNow)).roundedSecondsText
+            return ("rate limit of \(limit) reached; queued, goes out in \(wait)", until)
+        }
+    }
+
     private func deliver(
-        _ message: Message, via channel: any Channel, retrying: RetryingDelivery, deadline: ContinuousClock.Instant,
-        outbox: Outbox?
+        _ message: Message, via channel: any Channel, admission: Admission, retrying: RetryingDelivery,
+        deadline: ContinuousClock.Instant, outbox: Outbox?
     ) async -> ChannelOutcome {
         let clock = ContinuousClock()
         let start = clock.now
@@ -168,31 +196,17 @@ public struct Dispatcher: Sendable {
         let message = message.fitted(to: descriptor.maximumLength)
 
         // Flood control: wait in the outbox, behind anything already waiting, rather than exceed the limit.
-        if let outbox, !descriptor.rateLimits.isEmpty {
+        if let outbox, let (reason, notBefore) = Self.queueing(admission, channel: channel.id) {
             do {
-                let reason: String?
-                let notBefore: Date
-                if try outbox.store.hasQueued(channel: channel.id) {
-                    reason = "queued behind earlier messages waiting for \(channel.id)'s rate limit"
-                    notBefore = Date()
-                } else if case .wait(let until, let limit) = try outbox.store.reserveSlot(channel: channel.id, limits: descriptor.rateLimits) {
-                    reason = "rate limit of \(limit) reached; queued, goes out in \(Duration.seconds(max(1, until.timeIntervalSinceNow)).roundedSecondsText)"
-                    notBefore = until
-                } else {
-                    reason = nil
-                    notBefore = Date()
-                }
-                if let reason {
-                    let id = try outbox.store.enqueue(
-                        channel: channel.id, message: message, reason: "rate_limit", notBefore: notBefore, attempts: 0, lastError: reason)
-                    return ChannelOutcome(
-                        result: ChannelResult(
-                            channel: channel.id, ok: false, statusCode: nil, error: reason,
-                            durationMilliseconds: (clock.now - start).milliseconds, attempts: 0, queued: true),
-                        outboxItem: id)
-                }
+                let id = try outbox.store.enqueue(
+                    channel: channel.id, message: message, reason: "rate_limit", notBefore: notBefore, attempts: 0, lastError: reason)
+                return ChannelOutcome(
+                    result: ChannelResult(
+                        channel: channel.id, ok: false, statusCode: nil, error: reason,
+                        durationMilliseconds: (clock.now - start).milliseconds, attempts: 0, queued: true),
+                    outboxItem: id)
             } catch {
-                // The store failing must not stop the message: send it, unlimited this once.
+                // Could not queue: send it, unlimited this once.
                 logger.warning("rate limit bookkeeping failed for \(channel.id): \(error)")
             }
         }

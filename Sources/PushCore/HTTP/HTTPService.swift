@@ -95,6 +95,12 @@ public final class HTTPService: Sendable {
         }
     }
 
+    /// Creates the direct client and its event loops ahead of the first notification
+    /// (no connection is opened), so the first call does not pay for them.
+    public func prepare() {
+        _ = client(for: nil)
+    }
+
     /// Closes every connection. Call once, when the process is done sending.
     public func shutdown() async {
         let all = clients.withLock { dictionary in

@@ -42,10 +42,16 @@ public struct ChannelActivity: Sendable, Equatable {
 }
 
 extension Store {
-    /// Records one notification and its per-channel results; returns its id.
+    /// Records one notification and its per-channel results, in one transaction with what
+    /// goes with it: the digest remembered for duplicate detection, and the outbox items the
+    /// call queued, attached to it. Returns the notification's id.
     @discardableResult
-    public func record(_ result: DispatchResult, title: String, runID: String? = nil, at: Date = Date()) throws -> Int64 {
+    public func record(
+        _ result: DispatchResult, title: String, runID: String? = nil, rememberingDigest digest: String? = nil,
+        outboxItems: [Int64] = [], at: Date = Date()
+    ) throws -> Int64 {
         try database.write { db in
+            if let digest { try Self.remember(digest, in: db, at: at) }
             try db.execute(
                 sql: "INSERT INTO notification(at, title, run_id, status, message) VALUES (?, ?, ?, ?, ?)",
                 arguments: [at.timeIntervalSince1970, title, runID, result.status.rawValue, result.message])
@@ -62,6 +68,9 @@ extension Store {
                 try db.execute(
                     sql: "UPDATE event SET notification_id = ? WHERE id = (SELECT id FROM event WHERE run_id = ? ORDER BY id DESC LIMIT 1)",
                     arguments: [id, runID])
+            }
+            for item in outboxItems {
+                try db.execute(sql: "UPDATE outbox SET notification_id = ? WHERE id = ?", arguments: [id, item])
             }
             return id
         }

@@ -28,37 +28,72 @@ public enum RateDecision: Sendable, Equatable {
     case wait(until: Date, limit: RateLimit)
 }
 
+/// Whether a channel may send now, decided for every channel of a call at once.
+public enum Admission: Sendable, Equatable {
+    /// A slot was taken (or the channel has no limit): send now.
+    case send
+    /// Earlier messages for this channel wait in the outbox: queue behind them, in order.
+    case queueBehind
+    /// Over `limit` until `until`: queue.
+    case wait(until: Date, limit: RateLimit)
+}
+
 extension Store {
     /// Takes a send slot for `channel` if every limit allows one now, atomically across processes.
     public func reserveSlot(channel: String, limits: [RateLimit], now: Date = Date()) throws -> RateDecision {
         guard !limits.isEmpty else { return .send }
+        return try exclusive { db in try Self.takeSlot(db, channel: channel, limits: limits, at: now) }
+    }
+
+    /// Admits the channels of one call in a single transaction (one lock, one commit, rather
+    /// than two round trips per channel): a channel with messages already waiting queues behind
+    /// them; otherwise it takes a slot or learns when the next one is free.
+    public func admit(_ channels: [(id: String, limits: [RateLimit])], now: Date = Date()) throws -> [String: Admission] {
+        let limited = channels.filter { !$0.limits.isEmpty }
+        guard !limited.isEmpty else { return [:] }
         return try exclusive { db in
-            let time = now.timeIntervalSince1970
-            var waitUntil: (Double, RateLimit)?
-            for limit in limits {
-                // Services count at arrival, and a slot is taken before its request travels: a 5 %
-                // margin keeps a slow earlier request and a fast later one from landing in one window.
-                let window = Double(limit.window.milliseconds) / 1000 * 1.05
-                let recent = try Double.fetchAll(
-                    db, sql: "SELECT at FROM rate_slot WHERE channel = ? AND at > ? ORDER BY at DESC",
-                    arguments: [channel, time - window])
-                if recent.count >= limit.count {
-                    // Free again when the slot that keeps us at the limit leaves the window.
-                    let freeAt = recent[limit.count - 1] + window
-                    if waitUntil == nil || freeAt > waitUntil!.0 { waitUntil = (freeAt, limit) }
+            var admissions: [String: Admission] = [:]
+            for channel in limited {
+                let waiting = try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = ?)", arguments: [channel.id]) ?? false
+                if waiting {
+                    admissions[channel.id] = .queueBehind
+                } else if case .wait(let until, let limit) = try Self.takeSlot(db, channel: channel.id, limits: channel.limits, at: now) {
+                    admissions[channel.id] = .wait(until: until, limit: limit)
+                } else {
+                    admissions[channel.id] = .send
                 }
             }
-            if let (until, limit) = waitUntil {
-                return .wait(until: Date(timeIntervalSince1970: until), limit: limit)
-            }
-            try db.execute(sql: "INSERT INTO rate_slot(channel, at) VALUES (?, ?)", arguments: [channel, time])
-            return .send
+            return admissions
         }
+    }
+
+    private static func takeSlot(_ db: Database, channel: String, limits: [RateLimit], at now: Date) throws -> RateDecision {
+        let time = now.timeIntervalSince1970
+        var waitUntil: (Double, RateLimit)?
+        for limit in limits {
+            // Services count at arrival, and a slot is taken before its request travels: a 5 %
+            // margin keeps a slow earlier request and a fast later one from landing in one window.
+            let window = Double(limit.window.milliseconds) / 1000 * 1.05
+            let recent = try Double.fetchAll(
+                db, sql: "SELECT at FROM rate_slot WHERE channel = ? AND at > ? ORDER BY at DESC",
+                arguments: [channel, time - window])
+            if recent.count >= limit.count {
+                // Free again when the slot that keeps us at the limit leaves the window.
+                let freeAt = recent[limit.count - 1] + window
+                if waitUntil == nil || freeAt > waitUntil!.0 { waitUntil = (freeAt, limit) }
+            }
+        }
+        if let (until, limit) = waitUntil {
+            return .wait(until: Date(timeIntervalSince1970: until), limit: limit)
+        }
+        try db.execute(sql: "INSERT INTO rate_slot(channel, at) VALUES (?, ?)", arguments: [channel, time])
+        return .send
     }
 
     /// True when the same message was pushed within `window`; otherwise remembers it.
     public func isDuplicate(_ digest: String, window: Duration, now: Date = Date()) throws -> Bool {
-        try exclusive { db in
+        try database.read { db in
             let time = now.timeIntervalSince1970
             let seen = try Double.fetchOne(db, sql: "SELECT at FROM recent_message WHERE digest = ?", arguments: [digest])
             if let seen, time - seen < Double(window.milliseconds) / 1000 {
@@ -69,16 +104,30 @@ extension Store {
     }
 
     public func remember(_ digest: String, now: Date = Date()) throws {
-        try database.write { db in
-            try db.execute(
-                sql: "INSERT INTO recent_message(digest, at) VALUES (?, ?) ON CONFLICT(digest) DO UPDATE SET at = excluded.at",
-                arguments: [digest, now.timeIntervalSince1970])
-        }
+        try database.write { db in try Self.remember(digest, in: db, at: now) }
+    }
+
+    static func remember(_ digest: String, in db: Database, at now: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO recent_message(digest, at) VALUES (?, ?) ON CONFLICT(digest) DO UPDATE SET at = excluded.at",
+            arguments: [digest, now.timeIntervalSince1970])
     }
 
     /// Identifies a message for duplicate detection (title, content and the channels asked for).
     public static func digest(of message: Message, channels: [ChannelID]?) -> String {
         let key = [message.title, message.body, (channels ?? []).sorted().joined(separator: ",")].joined(separator: "\u{0}")
-        return SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        return hex(SHA256.hash(data: Data(key.utf8)))
+    }
+
+    /// Lower-case hex, without `String(format:)`, which costs more than the hash itself.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -43,17 +43,6 @@ extension Store {
             return db.lastInsertedRowID
         }
     }
-
-    /// Links queued items to the notification they came from, once it is recorded.
-    public func attachOutboxItems(_ ids: [Int64], toNotification notificationID: Int64) throws {
-        guard !ids.isEmpty else { return }
-        try database.write { db in
-            for id in ids {
-                try db.execute(sql: "UPDATE outbox SET notification_id = ? WHERE id = ?", arguments: [notificationID, id])
-            }
-        }
-    }
-
     /// Claims due items for `owner` until `lease` passes, in one IMMEDIATE transaction, so
     /// two processes never take the same item. Items of a channel come in queue order, and
     /// a channel whose oldest item is not due yet holds back its later ones.
@@ -104,11 +93,5 @@ extension Store {
 
     public func outbox() throws -> [OutboxItem] {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(OutboxItem.init) }
-    }
-
-    public func hasQueued(channel: String) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = ?)", arguments: [channel]) ?? false
-        }
     }
 }

@@ -184,6 +184,35 @@ import Testing
         }
     }
 
+    @Test func digestsAreLowerCaseHexSHA256() {
+        #expect(Store.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        let digest = Store.digest(of: Message(title: "t", body: "b"), channels: ["ntfy", "bark"])
+        #expect(digest == Store.digest(of: Message(title: "t", body: "b"), channels: ["bark", "ntfy"]))
+        #expect(digest != Store.digest(of: Message(title: "t", body: "b"), channels: nil))
+        #expect(digest.count == 64 && digest.allSatisfy { "0123456789abcdef".contains($0) })
+    }
+
+    @Test func oneCallAdmitsEveryChannelAtOnce() throws {
+        let store = Store.open(directory: try Self.temporaryDirectory(), logger: Logger(label: "test"))
+        let twoAMinute = [RateLimit(2, per: .seconds(60))]
+        let now = Date()
+        _ = try store.enqueue(
+            channel: "ntfy", message: Message(title: "earlier", body: "waiting"), reason: "rate_limit", notBefore: now,
+            attempts: 0, lastError: nil)
+
+        let first = try store.admit([("dingtalk", twoAMinute), ("ntfy", twoAMinute), ("bark", [])], now: now)
+        #expect(first == ["dingtalk": .send, "ntfy": .queueBehind])
+        #expect(try store.admit([("dingtalk", twoAMinute)], now: now.addingTimeInterval(1)) == ["dingtalk": .send])
+        let third = try store.admit([("dingtalk", twoAMinute)], now: now.addingTimeInterval(2))
+        // The oldest of the two slots leaves the window (60 s and the 5 % margin) at now + 63 s.
+        guard case .wait(let until, let limit)? = third["dingtalk"] else {
+            Issue.record("the third message in a minute must wait, got \(String(describing: third["dingtalk"]))")
+            return
+        }
+        #expect(limit == twoAMinute[0])
+        #expect(abs(until.timeIntervalSince(now) - 63) < 0.01)
+    }
+
     @Test func aBurstOverTheRateLimitWaitsAndAllArriveInOrder() async throws {
         let directory = try Self.temporaryDirectory()
         let arrivals = Mutex<[(String, Date)]>([])
