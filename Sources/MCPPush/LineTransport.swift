@@ -102,7 +102,7 @@ private struct LineReader: Sendable {
     let logger: Logger
 
     func run() {
-        var pending = Data()
+        var splitter = LineSplitter()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -112,19 +112,37 @@ private struct LineReader: Sendable {
                 break
             }
             if count == 0 { break }
-            pending.append(contentsOf: buffer[..<count])
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                var line = pending[pending.startIndex..<newline]
-                pending = pending[(newline + 1)...]
-                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                guard !line.isEmpty else { continue }
-                let message = Data(line)
+            splitter.feed(buffer[..<count]) { message in
                 unanswered.add(JSONRPCShape.count(in: message).requests)
                 continuation.yield(message)
             }
         }
         logger.debug("stdin closed")
         continuation.finish()
+    }
+}
+
+/// Cuts a byte stream into newline-delimited messages (a trailing CR is dropped, blank
+/// lines are skipped). Only the unfinished last line is kept between reads, in a buffer
+/// that is reused: a server reading for days must not hold what it has already handled.
+struct LineSplitter {
+    private var pending: [UInt8] = []
+
+    /// Bytes of an unfinished line waiting for the rest of it.
+    var buffered: Int { pending.count }
+    /// What the buffer holds on to, for tests: bounded by the longest line and read.
+    var retainedCapacity: Int { pending.capacity }
+
+    mutating func feed(_ bytes: some Collection<UInt8>, _ emit: (Data) -> Void) {
+        pending.append(contentsOf: bytes)
+        var start = 0
+        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            var end = newline
+            if end > start, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            if end > start { emit(Data(pending[start..<end])) }
+            start = newline + 1
+        }
+        pending.removeFirst(start)
     }
 }
 
