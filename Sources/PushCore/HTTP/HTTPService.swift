@@ -72,7 +72,13 @@ public final class HTTPService: Sendable {
     /// Bodies larger than this are cut: no notification API answers with megabytes.
     static let maximumAnswerSize = 1 << 20
 
-    private let clients = Mutex<[HTTPProxy?: HTTPClient]>([:])
+    private struct State {
+        var clients: [HTTPProxy?: HTTPClient] = [:]
+        /// After ``shutdown()``, ``prepare()`` creates nothing (a client created then would never be closed).
+        var isShutDown = false
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
@@ -98,14 +104,21 @@ public final class HTTPService: Sendable {
     /// Creates the direct client and its event loops ahead of the first notification
     /// (no connection is opened), so the first call does not pay for them.
     public func prepare() {
-        _ = client(for: nil)
+        state.withLock { state in
+            guard !state.isShutDown, state.clients[nil] == nil else { return }
+            state.clients[nil] = Self.makeClient(proxy: nil)
+        }
     }
+
+    /// Clients currently open (one per proxy in use).
+    var openClients: Int { state.withLock { $0.clients.count } }
 
     /// Closes every connection. Call once, when the process is done sending.
     public func shutdown() async {
-        let all = clients.withLock { dictionary in
-            defer { dictionary.removeAll() }
-            return Array(dictionary.values)
+        let all = state.withLock { state in
+            state.isShutDown = true
+            defer { state.clients.removeAll() }
+            return Array(state.clients.values)
         }
         for client in all {
             try? await client.shutdown()
@@ -113,22 +126,26 @@ public final class HTTPService: Sendable {
     }
 
     private func client(for proxy: HTTPProxy?) -> HTTPClient {
-        clients.withLock { dictionary in
-            if let existing = dictionary[proxy] { return existing }
-            var configuration = HTTPClient.Configuration()
-            configuration.timeout = .init(connect: .seconds(10))
-            // A refused connection is an answer: report it now instead of retrying until the deadline.
-            configuration.connectionPool.retryConnectionEstablishment = false
-            // Notification APIs do not redirect; a redirect means a wrong URL, which we report.
-            configuration.redirectConfiguration = .disallow
-            if let proxy {
-                let authorization = proxy.credentials.map { HTTPClient.Authorization.basic(credentials: Data($0.utf8).base64EncodedString()) }
-                configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
-            }
-            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-            dictionary[proxy] = client
+        state.withLock { state in
+            if let existing = state.clients[proxy] { return existing }
+            let client = Self.makeClient(proxy: proxy)
+            state.clients[proxy] = client
             return client
         }
+    }
+
+    private static func makeClient(proxy: HTTPProxy?) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10))
+        // A refused connection is an answer: report it now instead of retrying until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        // Notification APIs do not redirect; a redirect means a wrong URL, which we report.
+        configuration.redirectConfiguration = .disallow
+        if let proxy {
+            let authorization = proxy.credentials.map { HTTPClient.Authorization.basic(credentials: Data($0.utf8).base64EncodedString()) }
+            configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 }
 

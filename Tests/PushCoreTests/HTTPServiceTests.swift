@@ -1,0 +1,23 @@
+@testable import PushCore
+import Testing
+
+/// The one HTTP client the channels share.
+@Suite struct HTTPServiceTests {
+    @Test func preparedClientIsClosedAtShutdown() async {
+        let http = HTTPService()
+        http.prepare()
+        http.prepare()
+        #expect(http.openClients == 1)
+        await http.shutdown()
+        #expect(http.openClients == 0)
+    }
+
+    @Test func preparingAfterShutdownOpensNothing() async {
+        // A server whose client closes stdin at once shuts down before the background
+        // preparation runs: that must not leave an open client behind.
+        let http = HTTPService()
+        await http.shutdown()
+        http.prepare()
+        #expect(http.openClients == 0)
+    }
+}
