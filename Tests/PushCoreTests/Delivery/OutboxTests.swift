@@ -152,6 +152,28 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: ReadOnlyFiles.canBeMade, "this machine cannot make a file read-only for the test's user"))
+    func aReadOnlyDatabaseNeverStopsSending() async throws {
+        let directory = try Self.temporaryDirectory()
+        let file = "\(directory)/mcp-push.sqlite"
+        do {
+            // A real store, written and closed, that then cannot be written.
+            let store = Store.open(directory: directory, logger: Logger(label: "test"))
+            #expect(store.isPersistent)
+        }
+        #expect(FileManager.default.fileExists(atPath: file))
+        try ReadOnlyFiles.lock([file, directory])
+        defer { ReadOnlyFiles.unlock([file, directory]) }
+        try await FakeService.with({ _ in .raw(Self.barkSuccess) }) { fake in
+            let notifier = try notifier(["BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": fake.baseURL], directory: directory)
+            let result = try await notifier.send(title: "Still here", content: "despite a read-only store")
+            await notifier.shutdown()
+            #expect(result.status == .success)
+            #expect(fake.requests.count == 1)
+            #expect(result.warnings.contains { $0.contains("history not recorded") && $0.contains(file) }, "warnings: \(result.warnings)")
+        }
+    }
+
     @Test func theSameMessageAgainIsSkippedAsDuplicate() async throws {
         let directory = try Self.temporaryDirectory()
         try await FakeService.with({ _ in .raw(Self.barkSuccess) }) { fake in
@@ -247,5 +269,54 @@ import Testing
                 #expect(window.count <= 20, "\(window.count) messages within a minute from #\(index + 1)")
             }
         }
+    }
+}
+
+/// Files the test's user cannot write: mode bits for a normal user; for root, who ignores
+/// them, the immutable attribute (ext4 and most Linux file systems).
+enum ReadOnlyFiles {
+    static let isRoot = getuid() == 0
+
+    static func lock(_ paths: [String]) throws {
+        for path in paths {
+            if isRoot {
+                guard run("/usr/bin/chattr", "+i", path) else { throw CocoaError(.fileWriteNoPermission) }
+            } else {
+                try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: path)
+            }
+        }
+    }
+
+    static func unlock(_ paths: [String]) {
+        for path in paths {
+            if isRoot {
+                _ = run("/usr/bin/chattr", "-i", path)
+            } else {
+                try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+            }
+        }
+    }
+
+    /// Whether locking really stops writes here (it does not on every file system).
+    static let canBeMade: Bool = {
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("mcp-push-ro-\(UUID().uuidString)").path
+        guard FileManager.default.createFile(atPath: probe, contents: Data("x".utf8)) else { return false }
+        defer {
+            unlock([probe])
+            try? FileManager.default.removeItem(atPath: probe)
+        }
+        guard (try? lock([probe])) != nil else { return false }
+        return FileHandle(forWritingAtPath: probe) == nil
+    }()
+
+    private static func run(_ tool: String, _ arguments: String...) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: tool) else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 }
