@@ -24,14 +24,13 @@ import importlib.util
 import json
 import os
 import pathlib
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-
-import shutil
 
 import httpx2
 

@@ -20,7 +20,7 @@ func withTimeout<T: Sendable>(
 ) async throws -> T {
     let work = Task { try await operation() }
     let expiry = Expiry()
-    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(limit.clampedNanoseconds)) {
+    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
         expiry.passed.store(true, ordering: .releasing)
         work.cancel()
     }
@@ -48,13 +48,6 @@ extension Duration {
         if milliseconds < 1000 { return "\(milliseconds) ms" }
         if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
         return "\(Double(milliseconds) / 1000) s"
-    }
-
-    /// Nanoseconds, capped so that no configured limit overflows a timer.
-    var clampedNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        guard seconds < 1_000_000_000 else { return 1_000_000_000 * 1_000_000_000 }
-        return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     public var milliseconds: Int {

@@ -105,8 +105,7 @@ public final class HTTPService: Sendable {
     /// (no connection is opened), so the first call does not pay for them.
     public func prepare() {
         state.withLock { state in
-            guard !state.isShutDown, state.clients[nil] == nil else { return }
-            state.clients[nil] = Self.makeClient(proxy: nil)
+            if !state.isShutDown { _ = Self.client(for: nil, in: &state) }
         }
     }
 
@@ -126,12 +125,14 @@ public final class HTTPService: Sendable {
     }
 
     private func client(for proxy: HTTPProxy?) -> HTTPClient {
-        state.withLock { state in
-            if let existing = state.clients[proxy] { return existing }
-            let client = Self.makeClient(proxy: proxy)
-            state.clients[proxy] = client
-            return client
-        }
+        state.withLock { Self.client(for: proxy, in: &$0) }
+    }
+
+    private static func client(for proxy: HTTPProxy?, in state: inout State) -> HTTPClient {
+        if let existing = state.clients[proxy] { return existing }
+        let client = makeClient(proxy: proxy)
+        state.clients[proxy] = client
+        return client
     }
 
     private static func makeClient(proxy: HTTPProxy?) -> HTTPClient {

@@ -36,6 +36,13 @@ public enum Admission: Sendable, Equatable {
     case queueBehind
     /// Over `limit` until `until`: queue.
     case wait(until: Date, limit: RateLimit)
+
+    init(_ decision: RateDecision) {
+        switch decision {
+        case .send: self = .send
+        case .wait(let until, let limit): self = .wait(until: until, limit: limit)
+        }
+    }
 }
 
 extension Store {
@@ -56,13 +63,8 @@ extension Store {
             for channel in limited {
                 let waiting = try Bool.fetchOne(
                     db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = ?)", arguments: [channel.id]) ?? false
-                if waiting {
-                    admissions[channel.id] = .queueBehind
-                } else if case .wait(let until, let limit) = try Self.takeSlot(db, channel: channel.id, limits: channel.limits, at: now) {
-                    admissions[channel.id] = .wait(until: until, limit: limit)
-                } else {
-                    admissions[channel.id] = .send
-                }
+                admissions[channel.id] = waiting
+                    ? .queueBehind : Admission(try Self.takeSlot(db, channel: channel.id, limits: channel.limits, at: now))
             }
             return admissions
         }
@@ -91,7 +93,8 @@ extension Store {
         return .send
     }
 
-    /// True when the same message was pushed within `window`; otherwise remembers it.
+    /// True when the same message was pushed within `window` (``record(_:title:runID:rememberingDigest:outboxItems:at:)``
+    /// remembers what was pushed).
     public func isDuplicate(_ digest: String, window: Duration, now: Date = Date()) throws -> Bool {
         try database.read { db in
             let time = now.timeIntervalSince1970
@@ -101,10 +104,6 @@ extension Store {
             }
             return false
         }
-    }
-
-    public func remember(_ digest: String, now: Date = Date()) throws {
-        try database.write { db in try Self.remember(digest, in: db, at: now) }
     }
 
     static func remember(_ digest: String, in db: Database, at now: Date) throws {

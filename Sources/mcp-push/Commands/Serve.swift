@@ -65,55 +65,51 @@ struct Serve: AsyncParsableCommand {
     /// Serves MCP over stdin/stdout until the client closes stdin.
     static func serveStdio() async throws {
         let runtime = try Runtime.start(defaultLogLevel: .warning, worksOutbox: true)
-        // Queued deliveries (this process's and those earlier processes left) go out in the background.
-        let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
-        let server = PushServer(notifier: runtime.notifier)
         let configured = runtime.notifier.setup.configured.map(\.id)
         runtime.logger.info("serving MCP over stdio", metadata: ["channels": "\(configured.joined(separator: ","))"])
-        do {
-            // In-flight calls end within the channel timeout; allow a little more to answer them.
-            let drain = runtime.notifier.dispatcher.settings.timeout + .seconds(2)
+        // In-flight calls end within the channel timeout; allow a little more to answer them.
+        let drain = runtime.notifier.dispatcher.settings.timeout + .seconds(2)
+        try await serving(runtime, transport: "stdio") { server in
             try await server.runStdio(logger: Logger(label: "mcp-push.transport"), drainTimeout: drain)
-        } catch {
-            runtime.logger.error("MCP server stopped: \(error)")
-            await stop(outboxWorker, runtime)
-            throw ExitCode.failure
         }
-        await stop(outboxWorker, runtime)
-    }
-
-    private static func stop(_ outboxWorker: Task<Void, Never>, _ runtime: Runtime) async {
-        outboxWorker.cancel()
-        await outboxWorker.value
-        await runtime.notifier.shutdown()
     }
 
     private func serveHTTP() async throws {
         // Each request is logged at info level (MCP_PUSH_LOG_LEVEL still wins).
         let runtime = try Runtime.start(defaultLogLevel: .info, worksOutbox: true)
-        let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
-        let server = PushServer(notifier: runtime.notifier)
         let options: HTTPServingOptions
         do {
             options = try HTTPServingOptions.from(configuration: runtime.configuration, host: host, port: port, path: path, stateless: stateless)
         } catch {
             Output.writeError("mcp-push: \(error.description)")
-            outboxWorker.cancel()
             await runtime.notifier.shutdown()
             throw ExitCode(2)
         }
-        let logger = Logger(label: "mcp-push.http")
         let host = self.host
-        do {
-            try await server.runHTTP(options, logger: logger) { port in
+        try await Self.serving(runtime, transport: "HTTP") { server in
+            try await server.runHTTP(options, logger: Logger(label: "mcp-push.http")) { port in
                 // One line on stderr so scripts (and tests) know where to connect.
                 Output.writeError("mcp-push: serving MCP on http://\(host):\(port)\(options.path)")
             }
-        } catch {
-            runtime.logger.error("HTTP server stopped: \(error)")
-            await Self.stop(outboxWorker, runtime)
-            throw ExitCode.failure
         }
-        await Self.stop(outboxWorker, runtime)
+    }
+
+    /// Runs `serve` while the outbox is worked in the background (deliveries this process or
+    /// earlier ones queued), then stops the worker and closes connections, whatever happened.
+    private static func serving(
+        _ runtime: Runtime, transport: String, _ serve: (PushServer) async throws -> Void
+    ) async throws {
+        let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
+        var failed = false
+        do {
+            try await serve(PushServer(notifier: runtime.notifier))
+        } catch {
+            runtime.logger.error("MCP server over \(transport) stopped: \(error)")
+            failed = true
+        }
+        outboxWorker.cancel()
+        await outboxWorker.value
+        await runtime.notifier.shutdown()
+        if failed { throw ExitCode.failure }
     }
 }

@@ -142,13 +142,21 @@ import Testing
             stateDirectory = "\(directory)/file"
             try Data("x".utf8).write(to: URL(fileURLWithPath: stateDirectory))
         }
+        try await expectSendingDespiteTheStore(in: stateDirectory, warningNames: nil)
+    }
+
+    /// Sends one message with the store in `directory` unusable: it must arrive, and the
+    /// result must warn that history was not recorded (naming `warningNames` when given).
+    func expectSendingDespiteTheStore(in directory: String, warningNames: String?) async throws {
         try await FakeService.with({ _ in .raw(Self.barkSuccess) }) { fake in
-            let notifier = try notifier(["BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": fake.baseURL], directory: stateDirectory)
+            let notifier = try notifier(["BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": fake.baseURL], directory: directory)
             let result = try await notifier.send(title: "Still here", content: "despite the store")
             await notifier.shutdown()
             #expect(result.status == .success)
             #expect(fake.requests.count == 1)
-            #expect(result.warnings.contains { $0.contains("history not recorded") }, "warnings: \(result.warnings)")
+            #expect(
+                result.warnings.contains { $0.contains("history not recorded") && warningNames.map($0.contains) ?? true },
+                "warnings: \(result.warnings)")
         }
     }
 
@@ -164,14 +172,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: file))
         try ReadOnlyFiles.lock([file, directory])
         defer { ReadOnlyFiles.unlock([file, directory]) }
-        try await FakeService.with({ _ in .raw(Self.barkSuccess) }) { fake in
-            let notifier = try notifier(["BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": fake.baseURL], directory: directory)
-            let result = try await notifier.send(title: "Still here", content: "despite a read-only store")
-            await notifier.shutdown()
-            #expect(result.status == .success)
-            #expect(fake.requests.count == 1)
-            #expect(result.warnings.contains { $0.contains("history not recorded") && $0.contains(file) }, "warnings: \(result.warnings)")
-        }
+        try await expectSendingDespiteTheStore(in: directory, warningNames: file)
     }
 
     @Test func theSameMessageAgainIsSkippedAsDuplicate() async throws {
