@@ -30,6 +30,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // libcurl's functions, loaded only when called: keeps libcurl and its ~30 libraries out of
+        // the executable (see curl_on_demand.c and docs/PERFORMANCE.md). `link/` holds the empty
+        // stand-in the linker finds for -lcurl.
+        .target(
+            name: "CurlOnDemand",
+            exclude: ["link"],
+            linkerSettings: [
+                .linkedLibrary("dl"),
+                .unsafeFlags(["-L", Context.packageDirectory + "/Sources/CurlOnDemand/link"], .when(platforms: [.linux])),
+            ]
+        ),
         .target(
             name: "PushCore",
             dependencies: [
@@ -58,6 +69,7 @@ let package = Package(
             dependencies: [
                 "PushCore",
                 "MCPPush",
+                "CurlOnDemand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -35,6 +35,9 @@ export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
 echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
 .venv-mcp1/bin/python -m pytest -q tests/interop_mcp1
 
+echo "==> link: libcurl loaded on demand (CurlOnDemand)"
+.venv/bin/python -m pytest -q tests/link
+
 echo "==> bench smoke run (tiny counts; timings are not checked)"
 "$python" bench/bench.py --smoke --binary "$MCP_PUSH_BINARY"
 .venv/bin/python bench/http_load.py --smoke --binary "$MCP_PUSH_BINARY"
