@@ -313,7 +313,7 @@ def main() -> int:
     if args.smoke:
         args.runs, args.fanout_calls, args.calls, args.memory_calls, args.latency = 2, 1, 40, 50, 0.05
     if not os.access(args.binary, os.X_OK):
-        print(f"no binary at {args.binary}: run `swift build -c release` first", file=sys.stderr)
+        print(f"no binary at {args.binary}: run scripts/build-release.sh first", file=sys.stderr)
         return 2
 
     fakes = Fakes()

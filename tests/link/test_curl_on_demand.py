@@ -68,13 +68,27 @@ def needed_libraries(binary: str) -> list[str]:
     return [line.split("[", 1)[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line]
 
 
-def test_the_static_release_executable_starts_without_libcurl(tmp_path: pathlib.Path) -> None:
+@pytest.fixture()
+def static_release_binary() -> str:
     binary = os.environ.get("MCP_PUSH_RELEASE_BINARY") or str(ROOT / ".build" / "release" / "mcp-push")
     if not os.access(binary, os.X_OK) or shutil.which("readelf") is None:
-        pytest.skip("no release build (swift build -c release --static-swift-stdlib) or no readelf")
-    needed = needed_libraries(binary)
-    if any(name.startswith("libswiftCore") for name in needed):
+        pytest.skip("no release build (scripts/build-release.sh) or no readelf")
+    if any(name.startswith("libswiftCore") for name in needed_libraries(binary)):
         pytest.skip("the release build links the Swift runtime dynamically; its Foundation brings libcurl itself")
+    return binary
+
+
+def test_the_static_release_executable_exports_no_swift_symbols(static_release_binary: str) -> None:
+    # Exported symbols slow every start (see Package.swift, --no-export-dynamic).
+    symbols = subprocess.run(["readelf", "--dyn-syms", "-W", static_release_binary],
+                             capture_output=True, text=True, check=True).stdout
+    exported_swift = [line for line in symbols.splitlines() if " $s" in line and " UND " not in line]
+    assert exported_swift == [], exported_swift[:5]
+
+
+def test_the_static_release_executable_starts_without_libcurl(static_release_binary: str, tmp_path: pathlib.Path) -> None:
+    binary = static_release_binary
+    needed = needed_libraries(binary)
     assert not [name for name in needed if "curl" in name], needed
 
     server = subprocess.Popen(
