@@ -121,7 +121,7 @@ struct Arguments {
         guard case .string(let string) = value else {
             throw InputError(field: field, "'\(field)' must be a string, got \(value.typeName)")
         }
-        guard !string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !string.trimmingWhitespace().isEmpty else {
             throw InputError(field: field, "'\(field)' must not be empty")
         }
         return string

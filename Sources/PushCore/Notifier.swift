@@ -164,7 +164,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func requireText(_ value: String, field: String) throws(InputError) -> String {
-        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !value.trimmingWhitespace().isEmpty else {
             throw InputError(field: field, "'\(field)' must not be empty")
         }
         return value

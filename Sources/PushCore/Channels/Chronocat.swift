@@ -35,7 +35,7 @@ public struct Chronocat: Channel {
     static func targets(_ value: String) throws(ConfigurationError) -> [Target] {
         var targets: [Target] = []
         for item in value.split(whereSeparator: { $0 == ";" || $0 == "；" }) {
-            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
             let kind: Target.Kind? = parts.first == "user_id" ? .user : parts.first == "group_id" ? .group : nil
             guard parts.count == 2, let kind, !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber) else {
                 throw .invalid("CHRONOCAT_QQ", "expected user_id=<QQ number> or group_id=<group number>, separated by ;, got \"\(item)\"")

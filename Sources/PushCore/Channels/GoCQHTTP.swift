@@ -32,7 +32,7 @@ public struct GoCQHTTP: Channel {
     }
 
     static func target(_ value: String) throws(ConfigurationError) -> Target {
-        let parts = value.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = value.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
         if parts.count == 2, let number = Int(parts[1]), number > 0 {
             switch parts[0] {
             case "user_id": return .user(number)

@@ -35,7 +35,7 @@ public struct PushMe: Channel {
         let answer = try await context.perform(
             .form(endpoint, [("push_key", key), ("title", message.title), ("content", message.body), ("type", "text")]))
         // PushMe answers the plain text `success`, and a plain-text reason otherwise.
-        let text = answer.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = answer.text.trimmingWhitespace()
         if answer.isSuccess && text == "success" { return .delivered(status: answer.status) }
         let transient = answer.status == 429 || answer.status >= 500
         if answer.isSuccess { return .rejected(status: answer.status, "PushMe refused: \(answer.snippet) (check PUSHME_KEY)") }

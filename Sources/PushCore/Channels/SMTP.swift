@@ -31,7 +31,7 @@ public struct SMTP: Channel {
         let (host, port) = try Self.hostAndPort(values[0], implicitTLS: implicitTLS)
         let sender = values[1]
         guard Self.isAddress(sender) else { throw .invalid("SMTP_EMAIL", "expected an e-mail address, got \"\(sender)\"") }
-        let separators: Set<Character> = [",", ";", "；", "，"]
+        let separators: [Character] = [",", ";", "；", "，"]
         let recipients = configuration.list("SMTP_TO", separators: separators) ?? configuration.list("SMTP_EMAIL_TO", separators: separators) ?? [sender]
         for recipient in recipients where !Self.isAddress(recipient) {
             throw .invalid(configuration.contains("SMTP_TO") ? "SMTP_TO" : "SMTP_EMAIL_TO", "\"\(recipient)\" is not an e-mail address")
@@ -56,7 +56,7 @@ public struct SMTP: Channel {
 
     static func hostAndPort(_ value: String, implicitTLS: Bool) throws(ConfigurationError) -> (String, Int) {
         let defaultPort = implicitTLS ? 465 : 587
-        var host = value.trimmingCharacters(in: .whitespaces)
+        var host = value.trimmingWhitespace()
         var port = defaultPort
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
             // [IPv6]:port

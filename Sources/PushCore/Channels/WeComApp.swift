@@ -36,7 +36,7 @@ public struct WeComApp: Channel {
         // QYWX_ORIGIN alone does not count: the WeCom robot channel shares it.
         guard let value = configuration["QYWX_AM"] else { return nil }
         var fields = value.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingWhitespace() }
         if fields.count == 5, fields[4].isEmpty { fields.removeLast() }
         guard (4...5).contains(fields.count) else {
             throw .invalid("QYWX_AM", "expected corpid,corpsecret,touser,agentid[,media_id] (4 or 5 comma-separated fields), got \(fields.count)")

@@ -50,9 +50,9 @@ public struct Webhook: Channel {
         guard Self.methods.contains(method) else {
             throw .invalid("WEBHOOK_METHOD", "expected one of GET, POST, PUT, PATCH, DELETE, got \"\(values[1])\"")
         }
-        body = configuration.raw("WEBHOOK_BODY").flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        body = configuration.raw("WEBHOOK_BODY").flatMap { $0.trimmingWhitespace().isEmpty ? nil : $0 }
         if let type = configuration["WEBHOOK_CONTENT_TYPE"] {
-            let bare = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            let bare = type.split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? ""
             guard let format = BodyFormat(rawValue: bare) else {
                 throw .invalid("WEBHOOK_CONTENT_TYPE", "expected one of \(BodyFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(type)\"")
             }
@@ -72,14 +72,14 @@ public struct Webhook: Channel {
     static func lines(_ text: String, variable: String) throws(ConfigurationError) -> [(String, String)] {
         var pairs: [(String, String)] = []
         for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingWhitespace()
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
             guard let colon = trimmed.firstIndex(of: ":"), colon != trimmed.startIndex else {
                 throw .invalid(variable, "each line must be `key: value`, got \"\(Redactor.maskValue(String(trimmed)))\"")
             }
             pairs.append((
-                String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces),
-                String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+                String(trimmed[..<colon]).trimmingWhitespace(),
+                String(trimmed[trimmed.index(after: colon)...]).trimmingWhitespace()))
         }
         return pairs
     }

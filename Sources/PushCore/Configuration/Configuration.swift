@@ -51,7 +51,7 @@ public struct Configuration: Sendable {
     /// The value of `name`, trimmed of surrounding whitespace; nil when unset or blank.
     public subscript(name: String) -> String? {
         guard let raw = values[name] else { return nil }
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = raw.trimmingWhitespace()
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -111,10 +111,10 @@ public struct Configuration: Sendable {
     }
 
     /// A comma-separated list, blanks dropped.
-    public func list(_ name: String, separators: Set<Character> = [","]) -> [String]? {
+    public func list(_ name: String, separators: [Character] = [","]) -> [String]? {
         guard let value = self[name] else { return nil }
         return value.split(whereSeparator: { separators.contains($0) })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }
     }
 

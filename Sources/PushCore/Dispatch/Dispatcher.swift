@@ -37,7 +37,7 @@ public struct DispatchSettings: Sendable {
         }
         if let titles = configuration.raw("SKIP_PUSH_TITLE") {
             skippedTitles = Set(
-                titles.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                titles.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty })
         }
     }
 }
@@ -74,7 +74,7 @@ public struct Dispatcher: Sendable {
     /// Delivers `message` to the configured channels, or to `requested` ones only.
     /// Callers validate that requested ids exist (``InputError``).
     public func dispatch(_ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox? = nil) async -> Dispatch {
-        if settings.skippedTitles.contains(message.title.trimmingCharacters(in: .whitespaces)) {
+        if settings.skippedTitles.contains(message.title.trimmingWhitespace()) {
             var skipped = DispatchResult(status: .skipped, message: "Not pushed: the title is listed in SKIP_PUSH_TITLE.")
             skipped.reason = "skip_title"
             return Dispatch(result: skipped)

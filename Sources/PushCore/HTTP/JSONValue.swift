@@ -27,7 +27,7 @@ public enum JSONValue: Sendable, Hashable {
         switch self {
         case .int(let value): return value
         case .double(let value) where value.rounded() == value && abs(value) < 1e15: return Int(value)
-        case .string(let value): return Int(value.trimmingCharacters(in: .whitespaces))
+        case .string(let value): return Int(value.trimmingWhitespace())
         default: return nil
         }
     }

@@ -49,13 +49,13 @@ extension HTTPAnswer {
             return "an HTML page, not the service's API (check the URL)"
         }
         let collapsed = raw.split(whereSeparator: \.isNewline).joined(separator: " ")
-            .trimmingCharacters(in: .whitespaces)
+            .trimmingWhitespace()
         return collapsed.count > 300 ? String(collapsed.prefix(300)) + "…" : collapsed
     }
 
     /// `Retry-After` in seconds or as an HTTP date.
     public var retryAfterHeader: Duration? {
-        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let value = headers.first(name: "retry-after")?.trimmingWhitespace() else { return nil }
         if let seconds = Double(value), seconds >= 0 {
             return .milliseconds(Int64(seconds * 1000))
         }

@@ -18,7 +18,7 @@ public final class Redactor: Sendable {
     }
 
     public func register(_ secret: String) {
-        let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = secret.trimmingWhitespace()
         guard trimmed.count >= Self.minimumLength else { return }
         var variants: Set<String> = [trimmed]
         variants.insert(PercentEncoding.encode(trimmed))

@@ -1,0 +1,42 @@
+import Foundation
+import PushCore
+import Testing
+
+@Suite struct RFC3339Tests {
+    @Test(arguments: [
+        ("2026-11-24T09:30:00Z", 1_795_512_600.0),
+        ("2026-11-24T09:30:00.125Z", 1_795_512_600.125),
+        ("2026-11-24T09:30:00+08:00", 1_795_483_800.0),
+        ("2026-11-24T09:30:00.5+08:00", 1_795_483_800.5),
+        ("2026-11-24T09:30:00-0530", 1_795_532_400.0),
+    ])
+    func parsesInternetDateTimes(text: String, seconds: Double) throws {
+        let date = try #require(RFC3339.parse(text))
+        #expect(abs(date.timeIntervalSince1970 - seconds) < 0.001)
+    }
+
+    @Test(arguments: ["2026-11-24", "2026-11-24T09:30:00", "2026-11-24 09:30:00Z", "2026-13-40T99:00:00Z", "soon", ""])
+    func rejectsWhatIsNotADateTimeWithAZone(text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test func formatsUTCWithMillisecondsAndReadsItBack() throws {
+        let date = Date(timeIntervalSince1970: 1_795_512_600.25)
+        #expect(RFC3339.format(date) == "2026-11-24T09:30:00.250Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        let now = Date()
+        let back = try #require(RFC3339.parse(RFC3339.format(now)))
+        #expect(abs(back.timeIntervalSince(now)) < 0.001)
+    }
+}
+
+@Suite struct WhitespaceTests {
+    @Test func trimsSpacesTabsNewlinesAndUnicodeSpacesAtBothEnds() {
+        #expect(" \t key \r\n".trimmingWhitespace() == "key")
+        #expect("\u{3000}全角\u{00A0}".trimmingWhitespace() == "全角")
+        #expect("a b\tc".trimmingWhitespace() == "a b\tc")
+        #expect(" \n\t ".trimmingWhitespace() == "")
+        #expect("".trimmingWhitespace() == "")
+        #expect("x".dropFirst(0).trimmingWhitespace() == "x")
+    }
+}
