@@ -15,6 +15,8 @@
 
 #include "CurlOnDemand.h"
 
+#if defined(__linux__)  // Elsewhere Foundation does not use libcurl.
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -112,3 +114,11 @@ CURL_FIXED_FUNCTIONS(FORWARD)
     }
 CURL_VARIADIC_FUNCTIONS(FORWARD)
 #undef FORWARD
+
+#else
+
+int curl_on_demand_is_loaded(void) {
+    return 0;
+}
+
+#endif
