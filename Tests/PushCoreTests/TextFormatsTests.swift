@@ -40,3 +40,30 @@ import Testing
         #expect("x".dropFirst(0).trimmingWhitespace() == "x")
     }
 }
+
+@Suite struct JSONValueDecodingTests {
+    @Test func everyKindOfValueKeepsItsKind() throws {
+        let text = #"{"s":"ok","i":42,"neg":-7,"whole":3.0,"d":1.5,"big":12345678901234567890,"t":true,"f":false,"n":null,"a":[1,"x",[],{}],"o":{"code":0,"msg":"成功"}}"#
+        let value = try #require(JSONValue.decode(Data(text.utf8)))
+        guard case .object(let object) = value else {
+            Issue.record("not an object: \(value)")
+            return
+        }
+        #expect(object["s"] == .string("ok"))
+        #expect(object["i"] == .int(42))
+        #expect(object["neg"] == .int(-7))
+        #expect(object["whole"] == .int(3))
+        #expect(object["d"] == .double(1.5))
+        #expect(object["big"] == .double(12345678901234567890))
+        #expect(object["t"] == .bool(true))
+        #expect(object["f"] == .bool(false))
+        #expect(object["n"] == .null)
+        #expect(object["a"] == .array([.int(1), .string("x"), .array([]), .object([:])]))
+        #expect(object["o"] == .object(["code": .int(0), "msg": .string("成功")]))
+    }
+
+    @Test func aBareArrayAndNotJSONAtAll() {
+        #expect(JSONValue.decode(Data("[true,\"1\"]".utf8)) == .array([.bool(true), .string("1")]))
+        #expect(JSONValue.decode(Data("<html>".utf8)) == nil)
+    }
+}

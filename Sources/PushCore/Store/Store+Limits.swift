@@ -62,7 +62,7 @@ extension Store {
             var admissions: [String: Admission] = [:]
             for channel in limited {
                 let waiting = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = ?)", arguments: [channel.id]) ?? false
+                    db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = ?)"), arguments: [channel.id]) ?? false
                 admissions[channel.id] = waiting
                     ? .queueBehind : Admission(try Self.takeSlot(db, channel: channel.id, limits: channel.limits, at: now))
             }
@@ -78,7 +78,7 @@ extension Store {
             // margin keeps a slow earlier request and a fast later one from landing in one window.
             let window = Double(limit.window.milliseconds) / 1000 * 1.05
             let recent = try Double.fetchAll(
-                db, sql: "SELECT at FROM rate_slot WHERE channel = ? AND at > ? ORDER BY at DESC",
+                db.cachedStatement(sql: "SELECT at FROM rate_slot WHERE channel = ? AND at > ? ORDER BY at DESC"),
                 arguments: [channel, time - window])
             if recent.count >= limit.count {
                 // Free again when the slot that keeps us at the limit leaves the window.
@@ -89,7 +89,7 @@ extension Store {
         if let (until, limit) = waitUntil {
             return .wait(until: Date(timeIntervalSince1970: until), limit: limit)
         }
-        try db.execute(sql: "INSERT INTO rate_slot(channel, at) VALUES (?, ?)", arguments: [channel, time])
+        try db.cachedStatement(sql: "INSERT INTO rate_slot(channel, at) VALUES (?, ?)").execute(arguments: [channel, time])
         return .send
     }
 
@@ -98,7 +98,8 @@ extension Store {
     public func isDuplicate(_ digest: String, window: Duration, now: Date = Date()) throws -> Bool {
         try database.read { db in
             let time = now.timeIntervalSince1970
-            let seen = try Double.fetchOne(db, sql: "SELECT at FROM recent_message WHERE digest = ?", arguments: [digest])
+            let seen = try Double.fetchOne(
+                db.cachedStatement(sql: "SELECT at FROM recent_message WHERE digest = ?"), arguments: [digest])
             if let seen, time - seen < Double(window.milliseconds) / 1000 {
                 return true
             }
@@ -107,9 +108,9 @@ extension Store {
     }
 
     static func remember(_ digest: String, in db: Database, at now: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO recent_message(digest, at) VALUES (?, ?) ON CONFLICT(digest) DO UPDATE SET at = excluded.at",
-            arguments: [digest, now.timeIntervalSince1970])
+        try db.cachedStatement(
+            sql: "INSERT INTO recent_message(digest, at) VALUES (?, ?) ON CONFLICT(digest) DO UPDATE SET at = excluded.at"
+        ).execute(arguments: [digest, now.timeIntervalSince1970])
     }
 
     /// Identifies a message for duplicate detection (title, content and the channels asked for).

@@ -47,19 +47,20 @@ extension Store {
     @discardableResult
     public func record(_ event: RunEvent) throws -> RunRecord? {
         try exclusive { db in
-            let previous = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [event.runID]).map(RunRecord.init)
+            let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM run WHERE run_id = ?"), arguments: [event.runID])
+                .map(RunRecord.init)
             let at = event.timestamp.timeIntervalSince1970
             let progress = event.data["progress"]?.double
             let data = event.data.isEmpty ? nil : (try? JSONValue.object(event.data).encoded()).map { String(decoding: $0, as: UTF8.self) }
-            try db.execute(
-                sql: "INSERT INTO event(run_id, kind, message, data, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [event.runID, event.kind.rawValue, event.message, data, at])
+            try db.cachedStatement(sql: "INSERT INTO event(run_id, kind, message, data, at) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [event.runID, event.kind.rawValue, event.message, data, at])
             if previous == nil {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO run(run_id, first_event, last_event, started_at, finished_at, outcome, last_progress, last_message, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         event.runID, event.kind.rawValue, event.kind.rawValue,
                         event.kind == .start ? at : nil,
@@ -67,7 +68,7 @@ extension Store {
                         progress, event.message, Date().timeIntervalSince1970,
                     ])
             } else {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE run SET last_event = ?, last_message = ?, updated_at = ?,
                             started_at = CASE WHEN ? THEN ? ELSE started_at END,
@@ -75,7 +76,8 @@ extension Store {
                             outcome = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE outcome END,
                             last_progress = COALESCE(?, last_progress)
                         WHERE run_id = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         event.kind.rawValue, event.message, Date().timeIntervalSince1970,
                         event.kind == .start, at,
