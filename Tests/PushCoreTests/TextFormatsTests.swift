@@ -67,3 +67,20 @@ import Testing
         #expect(JSONValue.decode(Data("<html>".utf8)) == nil)
     }
 }
+
+@Suite struct JSONValueEncodingTests {
+    @Test func compactSortedAndReadBackTheSame() throws {
+        let value = JSONValue.object([
+            "title": .string("构建 \"done\"\n\ttab \\ /path \u{01}"), "count": .int(-3), "ratio": .double(0.25),
+            "ok": .bool(true), "none": .null, "list": .array([.int(1), .object(["b": .int(2), "a": .int(1)])]),
+        ])
+        let text = String(decoding: try value.encoded(), as: UTF8.self)
+        #expect(text == #"{"count":-3,"list":[1,{"a":1,"b":2}],"none":null,"ok":true,"ratio":0.25,"title":"构建 \"done\"\n\ttab \\ /path \u0001"}"#)
+        #expect(JSONValue.decode(Data(text.utf8)) == value)
+    }
+
+    @Test func aNumberJSONCannotWriteIsAnError() {
+        #expect(throws: EncodingError.self) { try JSONValue.array([.double(.infinity)]).encoded() }
+        #expect(throws: EncodingError.self) { try JSONValue.double(.nan).encoded() }
+    }
+}

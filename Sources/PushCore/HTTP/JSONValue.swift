@@ -77,10 +77,29 @@ public enum JSONValue: Sendable, Hashable {
         try? JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// Compact JSON, object keys sorted. Written directly rather than through `JSONEncoder`,
+    /// which cost about 50 000 instructions per request body, on every delivery.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        Data(try ordered().text.utf8)
+    }
+
+    /// The same document as ``OrderedJSON`` with sorted keys; a number JSON cannot write
+    /// (infinite, NaN) is an error, as it is for `JSONEncoder`.
+    func ordered() throws -> OrderedJSON {
+        switch self {
+        case .null: return .null
+        case .bool(let value): return .bool(value)
+        case .int(let value): return .int(value)
+        case .double(let value):
+            guard value.isFinite else {
+                throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(value) is not a JSON number"))
+            }
+            return .double(value)
+        case .string(let value): return .string(value)
+        case .array(let items): return .array(try items.map { try $0.ordered() })
+        case .object(let members):
+            return .object(try members.sorted { $0.key < $1.key }.map { ($0.key, try $0.value.ordered()) })
+        }
     }
 
     /// Drops `null` members, so optional fields that were not configured are not sent.
