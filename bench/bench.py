@@ -135,6 +135,18 @@ class Fakes:
         return env, services
 
 
+def proc_kib(pid: int, file: str, field: str) -> int:
+    """A `Field:   N kB` line of /proc/<pid>/<file>, in KiB (0 if absent)."""
+    for line in pathlib.Path(f"/proc/{pid}/{file}").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def rss_kib(pid: int) -> int:
+    return proc_kib(pid, "status", "VmRSS")
+
+
 class Session:
     """One mcp-push process over stdio, spoken to in JSON-RPC lines."""
 
@@ -179,17 +191,11 @@ class Session:
         return answer
 
     def rss_kib(self) -> int:
-        for line in pathlib.Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
+        return rss_kib(self.process.pid)
 
     def anonymous_kib(self) -> int:
         """Memory the process itself allocated: RSS less the executable's and libraries' file pages."""
-        for line in pathlib.Path(f"/proc/{self.process.pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Anonymous:"):
-                return int(line.split()[1])
-        return 0
+        return proc_kib(self.process.pid, "smaps_rollup", "Anonymous")
 
     def close(self) -> None:
         self.process.stdin.close()

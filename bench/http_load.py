@@ -45,13 +45,6 @@ def load_bench():
     return module
 
 
-def rss_kib(pid: int) -> int:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def result_of(response: httpx2.Response) -> dict:
     """The JSON-RPC answer, from a JSON body or the last SSE `data:` line."""
     if response.headers.get("content-type", "").startswith("application/json"):
@@ -161,7 +154,7 @@ def main() -> int:
                     break
             except httpx2.TransportError:
                 time.sleep(0.1)
-        before = rss_kib(server.pid)
+        before = bench.rss_kib(server.pid)
         latencies: list[float] = []
         errors: list[str] = []
 
@@ -175,7 +168,7 @@ def main() -> int:
         for _ in range(args.rounds):
             elapsed += asyncio.run(run())
             time.sleep(0.5)
-            after_round.append(rss_kib(server.pid))
+            after_round.append(bench.rss_kib(server.pid))
         wrk = None
         if args.wrk:
             if shutil.which("wrk"):

@@ -29,10 +29,8 @@
     X(char *, curl_version, (void), ()) \
     X(void *, curl_version_info, (int age), (age)) \
     X(void *, curl_easy_init, (void), ()) \
-    X(void, curl_easy_cleanup, (void *easy), (easy)) \
     X(int, curl_easy_pause, (void *easy, int bitmask), (easy, bitmask)) \
     X(const char *, curl_easy_strerror, (int code), (code)) \
-    X(void, curl_free, (void *pointer), (pointer)) \
     X(void *, curl_multi_init, (void), ()) \
     X(int, curl_multi_add_handle, (void *multi, void *easy), (multi, easy)) \
     X(int, curl_multi_remove_handle, (void *multi, void *easy), (multi, easy)) \
@@ -42,12 +40,17 @@
     X(int, curl_multi_socket_action, (void *multi, int socket, int events, int *running), \
       (multi, socket, events, running)) \
     X(void *, curl_slist_append, (void *list, const char *string), (list, string)) \
-    X(void, curl_slist_free_all, (void *list), (list)) \
     X(void *, curl_url, (void), ()) \
     X(int, curl_url_get, (const void *url, int part, char **value, unsigned int flags), \
       (url, part, value, flags)) \
     X(int, curl_url_set, (void *url, int part, const char *value, unsigned int flags), \
       (url, part, value, flags))
+
+//  X(name, parameters, arguments), returning nothing
+#define CURL_VOID_FUNCTIONS(X) \
+    X(curl_easy_cleanup, (void *easy), (easy)) \
+    X(curl_free, (void *pointer), (pointer)) \
+    X(curl_slist_free_all, (void *list), (list))
 
 //  X(name): int name(void *handle, int option, ...)
 #define CURL_VARIADIC_FUNCTIONS(X) \
@@ -58,6 +61,9 @@
 static struct {
 #define FIELD(type, name, parameters, arguments) type (*name) parameters;
     CURL_FIXED_FUNCTIONS(FIELD)
+#undef FIELD
+#define FIELD(name, parameters, arguments) void (*name) parameters;
+    CURL_VOID_FUNCTIONS(FIELD)
 #undef FIELD
 #define FIELD(name) int (*name)(void *handle, int option, void *argument);
     CURL_VARIADIC_FUNCTIONS(FIELD)
@@ -86,6 +92,9 @@ static void open_libcurl(void) {
 #define RESOLVE(type, name, parameters, arguments) *(void **)&libcurl.name = resolve(#name);
     CURL_FIXED_FUNCTIONS(RESOLVE)
 #undef RESOLVE
+#define RESOLVE(name, parameters, arguments) *(void **)&libcurl.name = resolve(#name);
+    CURL_VOID_FUNCTIONS(RESOLVE)
+#undef RESOLVE
 #define RESOLVE(name) *(void **)&libcurl.name = resolve(#name);
     CURL_VARIADIC_FUNCTIONS(RESOLVE)
 #undef RESOLVE
@@ -101,6 +110,14 @@ int curl_on_demand_is_loaded(void) {
         return libcurl.name arguments; \
     }
 CURL_FIXED_FUNCTIONS(FORWARD)
+#undef FORWARD
+
+#define FORWARD(name, parameters, arguments) \
+    void name parameters { \
+        pthread_once(&libcurl_once, open_libcurl); \
+        libcurl.name arguments; \
+    }
+CURL_VOID_FUNCTIONS(FORWARD)
 #undef FORWARD
 
 #define FORWARD(name) \
