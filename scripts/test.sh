@@ -30,13 +30,13 @@ swift test --skip-build
 
 echo "==> interop: official Python MCP client (mcp 2.x) over stdio and Streamable HTTP"
 export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
-.venv/bin/python -m pytest -q tests/interop
+.venv/bin/python -m pytest -q IntegrationTests/interop
 
 echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
-.venv-mcp1/bin/python -m pytest -q tests/interop_mcp1
+.venv-mcp1/bin/python -m pytest -q IntegrationTests/interop_mcp1
 
 echo "==> link: libcurl loaded on demand (CurlOnDemand)"
-.venv/bin/python -m pytest -q tests/link
+.venv/bin/python -m pytest -q IntegrationTests/link
 
 echo "==> bench smoke run (tiny counts; timings are not checked)"
 "$python" bench/bench.py --smoke --binary "$MCP_PUSH_BINARY"

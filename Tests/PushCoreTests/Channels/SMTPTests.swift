@@ -2,11 +2,11 @@ import Foundation
 @testable import PushCore
 import Testing
 
-/// A real SMTP server process (aiosmtpd, see tests/smtp/smtp_server.py) for one test.
+/// A real SMTP server process (aiosmtpd, see IntegrationTests/smtp/smtp_server.py) for one test.
 final class SMTPTestServer: Sendable {
     static let python = ProcessInfo.processInfo.environment["MCP_PUSH_TEST_PYTHON"]
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tests/smtp/smtp_server.py").path
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("IntegrationTests/smtp/smtp_server.py").path
     static let user = "bot@example.com"
     static let password = "app-password-123"
 
