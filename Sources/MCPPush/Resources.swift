@@ -57,7 +57,7 @@ enum PushResources {
         } catch let error as MCPError {
             throw error
         } catch {
-            throw MCPError.internalError("history unavailable: \(notifier.redactor.redact(String(describing: error)))")
+            throw MCPError.internalError("history unavailable: \(notifier.redact(String(describing: error)))")
         }
         return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "application/json")])
     }

@@ -1,22 +1,24 @@
+import Crypto
 import Foundation
 import Logging
+import Synchronization
 
-/// The core's front door, shared by the MCP tools and the CLI: validated input in,
-/// a ``DispatchResult`` out, with history, duplicate detection and the outbox around
-/// the ``Dispatcher``.
+/// The core's front door, shared by the MCP tools, the CLI and the hooks: validated input
+/// in, a ``DispatchResult`` out, with history, duplicate detection and the outbox around
+/// the dispatcher.
 public final class Notifier: Sendable {
-    public let configuration: Configuration
-    public let setup: ChannelSetup
-    public let dispatcher: Dispatcher
-    public let eventPolicy: EventPolicy
-    public let redactor: Redactor
-    public let retentionDays: Int
+    let setup: ChannelSetup
+    let dispatcher: Dispatcher
+    let eventPolicy: EventPolicy
+    let redactor: Redactor
+    let retentionDays: Int
     let http: HTTPService
     let logger: Logger
     /// Opened in the background at start-up, so answering `initialize` never waits for SQLite.
     private let storeTask: Task<Store, Never>
     /// True in a long-running server, whose worker drains even an in-memory outbox.
     private let worksOutbox: Bool
+    private let inFlight = InFlightCalls()
 
     public enum StoreLocation: Sendable {
         /// `$MCP_PUSH_STATE_DIR` or its default: shared with every mcp-push process.
@@ -32,7 +34,6 @@ public final class Notifier: Sendable {
         configuration: Configuration, redactor: Redactor = Redactor(), logger: Logger = Logger(label: "mcp-push"),
         store location: StoreLocation = .memory, worksOutbox: Bool = false
     ) throws(ConfigurationError) {
-        self.configuration = configuration
         self.redactor = redactor
         self.logger = logger
         self.worksOutbox = worksOutbox
@@ -65,23 +66,60 @@ public final class Notifier: Sendable {
         }
     }
 
-    public var store: Store {
+    var store: Store {
         get async { await storeTask.value }
     }
 
+    var outbox: Outbox {
+        get async {
+            let store = await store
+            return Outbox(
+                store: store, isWorked: store.isPersistent || worksOutbox, settings: dispatcher.settings, redactor: redactor,
+                logger: logger)
+        }
+    }
+
+    // MARK: What the process is set up with
+
+    /// The ids of the channels this process can send to, in catalogue order.
+    public var configuredChannels: [ChannelID] { setup.configured.map(\.id) }
+
+    /// How long one call may take, retries included (`MCP_PUSH_DEADLINE`).
+    public var callDeadline: Duration { dispatcher.settings.deadline }
+
+    /// How long one attempt may take (`MCP_PUSH_TIMEOUT`).
+    public var attemptTimeout: Duration { dispatcher.settings.timeout }
+
+    /// `text` with every configured secret masked.
+    public func redact(_ text: String) -> String { redactor.redact(text) }
+
+    // MARK: Notifying
+
+    /// Called as each channel finishes, with the channels still waiting (for progress reports).
+    public typealias Progress = @Sendable (_ finished: ChannelResult, _ waiting: [ChannelID]) -> Void
+
     /// `notify_send`: one message to the configured (or the named) channels.
-    public func send(title: String, content: String, channels: [ChannelID]? = nil) async throws(InputError) -> DispatchResult {
+    public func send(
+        title: String, content: String, channels: [ChannelID]? = nil, progress: Progress? = nil
+    ) async throws(InputError) -> DispatchResult {
         let title = try InputError.requireText(title, field: "title")
         let content = try InputError.requireText(content, field: "content")
         let channels = try InputError.validateChannels(channels)
-        return await notify(Message(title: title, body: content), channels: channels, runID: nil)
+        return await inFlight.run { [self] in
+            await notify(Message(title: title, body: content), channels: channels, runID: nil, progress: progress)
+        }
     }
 
     /// `notify_event`: records the event, then pushes it if the event policy says so.
-    public func event(_ event: RunEvent, channels: [ChannelID]? = nil) async throws(InputError) -> DispatchResult {
-        _ = try InputError.requireText(event.runID, field: "run_id")
-        _ = try InputError.requireText(event.message, field: "message")
+    public func event(
+        _ event: RunEvent, channels: [ChannelID]? = nil, progress: Progress? = nil
+    ) async throws(InputError) -> DispatchResult {
+        try event.validate()
         let channels = try InputError.validateChannels(channels)
+        return await inFlight.run { [self] in await record(event, channels: channels, progress: progress) }
+    }
+
+    private func record(_ event: RunEvent, channels: [ChannelID]?, progress: Progress?) async -> DispatchResult {
         let store = await store
         var warnings: [String] = []
         var previous: RunRecord?
@@ -93,11 +131,10 @@ public final class Notifier: Sendable {
         let summary = EventSummary(runID: event.runID, event: event.kind.rawValue, timestamp: event.timestampText)
         guard eventPolicy.pushed.contains(event.kind) else {
             let pushed = RunEvent.Kind.allCases.filter(eventPolicy.pushed.contains).map(\.rawValue).joined(separator: ", ")
-            var result = DispatchResult(
-                status: .skipped,
-                message: "Recorded, not pushed: \(event.kind.rawValue) events are not pushed (pushed: \(pushed.isEmpty ? "none" : pushed)). Set \(EventPolicy.variable)=all (or a comma list such as start,end,error) to push them.",
-                event: summary)
-            result.reason = "event_policy"
+            var result = DispatchResult.skipped(
+                .eventPolicy,
+                "Recorded, not pushed: \(event.kind.rawValue) events are not pushed (pushed: \(pushed.isEmpty ? "none" : pushed)). Set \(EventPolicy.variable)=all (or a comma list such as start,end,error) to push them.")
+            result.event = summary
             result.warnings = warnings + storeWarnings(store)
             return result
         }
@@ -106,34 +143,32 @@ public final class Notifier: Sendable {
             elapsed = .milliseconds(Int64(event.timestamp.timeIntervalSince(startedAt) * 1000))
         }
         let message = EventFormatter.message(for: event, elapsed: elapsed, lastProgress: previous?.lastProgress)
-        var result = await notify(message, channels: channels, runID: event.runID)
+        var result = await notify(message, channels: channels, runID: event.runID, progress: progress)
         result.event = summary
         result.warnings = warnings + result.warnings
         return result
     }
 
-    private func notify(_ message: Message, channels: [ChannelID]?, runID: String?) async -> DispatchResult {
+    private func notify(_ message: Message, channels: [ChannelID]?, runID: String?, progress: Progress?) async -> DispatchResult {
         let store = await store
         var warnings = storeWarnings(store)
         let window = dispatcher.settings.duplicateWindow
         let digest = Store.digest(of: message, channels: channels)
         if window > .zero, (try? store.isDuplicate(digest, window: window)) == true {
-            var result = DispatchResult(
-                status: .skipped,
-                message: "Not pushed: the same title and content were pushed less than \(window.secondsText) ago (duplicate). Set MCP_PUSH_DEDUP_SECONDS=0 to allow repeats.")
-            result.reason = "duplicate"
+            var result = DispatchResult.skipped(
+                .duplicate,
+                "Not pushed: the same title and content were pushed less than \(window.secondsText) ago (duplicate). Set MCP_PUSH_DEDUP_SECONDS=0 to allow repeats.")
             result.warnings = warnings
             return result
         }
-        let outbox = store.isPersistent || worksOutbox ? Dispatcher.Outbox(store: store) : nil
-        let dispatch = await dispatcher.dispatch(message, to: channels, outbox: outbox)
+        let dispatch = await dispatcher.dispatch(message, to: channels, outbox: await outbox, runID: runID, progress: progress)
         var result = dispatch.result
         do {
             if !result.results.isEmpty {
                 let reached = result.results.contains(where: { $0.ok || $0.queued })
                 try store.record(
-                    result, title: message.title, runID: runID, rememberingDigest: reached ? digest : nil,
-                    outboxItems: dispatch.outboxItems)
+                    result, title: message.title, runID: runID, notificationID: dispatch.notificationID,
+                    rememberingDigest: reached ? digest : nil, settling: dispatch.settlements)
             }
         } catch {
             warnings.append("history not recorded: \(redactor.redact(String(describing: error)))")
@@ -147,9 +182,102 @@ public final class Notifier: Sendable {
         store.problem.map { ["history not recorded: \($0); kept in memory for this process only"] } ?? []
     }
 
-    /// Closes network connections; call once before the process exits.
+    // MARK: The outbox
+
+    /// Sends what is due in the outbox and this process's channels can send, once; reports
+    /// what has expired, whoever queued it.
+    @discardableResult
+    public func workOutbox(now: Date = Date()) async -> OutboxPass {
+        await outbox.work(setup, sender: dispatcher.singleAttempt, now: now)
+    }
+
+    /// Works the outbox until cancelled: what a server runs in the background.
+    public func runOutboxWorker(interval: Duration = .seconds(2)) async {
+        while !Task.isCancelled {
+            let pass = await workOutbox()
+            try? await Task.sleep(for: pass.touched > 0 ? .milliseconds(200) : interval)
+        }
+    }
+
+    /// Works the outbox until nothing this process can send waits in it (delivered, failed
+    /// for good or expired), sleeping until the next item is due: what the background
+    /// flusher a CLI send leaves behind runs. Returns the total of its passes.
+    public func drainOutbox(longestSleep: Duration = .seconds(60)) async -> OutboxPass {
+        var total = OutboxPass()
+        let outbox = await outbox
+        while !Task.isCancelled {
+            total.add(await workOutbox())
+            guard let next = outbox.nextDue(setup) else { break }
+            let wait = min(longestSleep, .seconds(max(0.05, next.timeIntervalSinceNow)))
+            do { try await Task.sleep(for: wait) } catch { break }
+        }
+        return total
+    }
+
+    /// Whether something this process can send waits in the outbox.
+    public func hasSendableOutboxItems() async -> Bool {
+        let outbox = await outbox
+        return outbox.store.isPersistent && outbox.nextDue(setup) != nil
+    }
+
+    /// Names this process's set of outbox targets (for one background flusher per configuration).
+    public var outboxTargetsKey: String {
+        let fingerprints = setup.outboxTargets.map(\.fingerprint).sorted().joined(separator: ",")
+        return String(Store.hex(SHA256.hash(data: Data(fingerprints.utf8))).prefix(16))
+    }
+
+    // MARK: Stopping
+
+    /// Ends the calls still under way: their attempts are cancelled and each delivery still
+    /// in flight is queued for the next process (never dropped), within `grace`.
+    public func interruptCalls(grace: Duration = .seconds(3)) async {
+        await inFlight.interrupt(grace: grace)
+    }
+
+    /// Closes network connections; call once before the process exits, after the calls ended.
     public func shutdown() async {
+        await inFlight.interrupt(grace: .seconds(3))
         await http.shutdown()
+    }
+}
+
+/// The calls under way in this process, so that stopping can interrupt them and wait until
+/// each has queued what it could not deliver.
+final class InFlightCalls: Sendable {
+    private struct State {
+        var next = 0
+        var cancels: [Int: @Sendable () -> Void] = [:]
+        var stopping = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Runs `body` as its own task, cancelled by ``interrupt(grace:)`` (or by the caller).
+    func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+        let task = Task { await body() }
+        let id = state.withLock { state -> Int? in
+            guard !state.stopping else { return nil }
+            state.next += 1
+            state.cancels[state.next] = { task.cancel() }
+            return state.next
+        }
+        if id == nil { task.cancel() }
+        let value = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        if let id { state.withLock { _ = $0.cancels.removeValue(forKey: id) } }
+        return value
+    }
+
+    func interrupt(grace: Duration) async {
+        let cancels = state.withLock { state in
+            state.stopping = true
+            return Array(state.cancels.values)
+        }
+        cancels.forEach { $0() }
+        let clock = ContinuousClock()
+        let deadline = clock.now + grace
+        while state.withLock({ !$0.cancels.isEmpty }) && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 

@@ -7,8 +7,13 @@ public enum Reports {
     public struct ChannelStatus: Sendable, Codable, Equatable {
         public var id: String
         public var name: String
-        /// `configured`, `misconfigured` or `off`.
-        public var state: String
+        public enum State: String, Sendable, Codable {
+            case configured, misconfigured, off
+        }
+
+        public var state: State
+        /// False when `MCP_PUSH_CHANNELS` leaves it out.
+        public var allowed: Bool
         public var target: String?
         public var problem: String?
         public var rateLimits: [String]
@@ -18,7 +23,7 @@ public enum Reports {
         public var queued: Int
 
         enum CodingKeys: String, CodingKey {
-            case id, name, state, target, problem, rateLimits = "rate_limits", lastSuccess = "last_success"
+            case id, name, state, allowed, target, problem, rateLimits = "rate_limits", lastSuccess = "last_success"
             case lastFailure = "last_failure", lastError = "last_error", queued
         }
     }
@@ -35,19 +40,33 @@ public enum Reports {
         }
     }
 
-    /// A delivery waiting in the outbox.
+    /// A delivery in the outbox.
     public struct OutboxEntry: Sendable, Codable, Equatable {
+        public enum State: String, Sendable, Codable {
+            /// Waiting for its next try.
+            case waiting
+            /// Being sent by some mcp-push process now.
+            case sending
+            /// Not delivered before MCP_PUSH_OUTBOX_MAX_AGE: nobody sends it any more.
+            case expired
+        }
+
         public var id: Int64
         public var channel: String
+        public var state: State
+        public var reason: QueueReason
+        /// Whether this process's configuration can send it (else a process configured for its target will).
+        public var sendableHere: Bool
         public var title: String
         public var createdAt: Date
         public var nextAttemptAt: Date
+        public var expiresAt: Date?
         public var attempts: Int
         public var lastError: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, channel, title, createdAt = "created_at", nextAttemptAt = "next_attempt_at", attempts
-            case lastError = "last_error"
+            case id, channel, state, reason, sendableHere = "sendable_here", title, createdAt = "created_at"
+            case nextAttemptAt = "next_attempt_at", expiresAt = "expires_at", attempts, lastError = "last_error"
         }
     }
 
@@ -64,19 +83,20 @@ public enum Reports {
 extension Notifier {
     public func channelStatuses() async -> [Reports.ChannelStatus] {
         let store = await store
-        let waiting = Dictionary(grouping: (try? store.outbox()) ?? [], by: \.channel).mapValues(\.count)
+        let waiting = Dictionary(grouping: ((try? store.outbox()) ?? []).filter { $0.expiredAt == nil }, by: \.channel).mapValues(\.count)
+        let allowed = dispatcher.settings.allowedChannels
         return setup.entries.map { entry in
             let descriptor = entry.descriptor
             var status = Reports.ChannelStatus(
-                id: descriptor.id, name: descriptor.displayName, state: "off",
+                id: descriptor.id, name: descriptor.displayName, state: .off, allowed: allowed?.contains(descriptor.id) ?? true,
                 rateLimits: descriptor.rateLimits.map(\.description), queued: waiting[descriptor.id] ?? 0)
             switch entry.state {
             case .off: break
             case .misconfigured(let error):
-                status.state = "misconfigured"
+                status.state = .misconfigured
                 status.problem = redactor.redact(error.description)
             case .configured(let channel):
-                status.state = "configured"
+                status.state = .configured
                 status.target = redactor.redact(channel.summary)
             }
             if let activity = try? store.activity(channel: descriptor.id) {
@@ -104,20 +124,23 @@ extension Notifier {
         try await store.recentDeliveries(limit: limit, channel: channel)
     }
 
-    public func outboxEntries() async throws -> [Reports.OutboxEntry] {
-        try await store.outbox().map {
-            Reports.OutboxEntry(
-                id: $0.id, channel: $0.channel, title: $0.message.title, createdAt: $0.createdAt,
-                nextAttemptAt: $0.nextAttemptAt, attempts: $0.attempts, lastError: $0.lastError)
+    public func outboxEntries(now: Date = Date()) async throws -> [Reports.OutboxEntry] {
+        let targets = Set(setup.outboxTargets.map(\.fingerprint))
+        let channels = Set(configuredChannels)
+        return try await store.outbox().map { item in
+            let state: Reports.OutboxEntry.State =
+                item.expiredAt != nil ? .expired : (item.claimedUntil.map { $0 >= now } ?? false) ? .sending : .waiting
+            return Reports.OutboxEntry(
+                id: item.id, channel: item.channel, state: state, reason: item.reason,
+                sendableHere: item.target.map(targets.contains) ?? channels.contains(item.channel),
+                title: item.message.title, createdAt: item.createdAt, nextAttemptAt: item.nextAttemptAt,
+                expiresAt: item.expiresAt, attempts: item.attempts, lastError: item.lastError)
         }
     }
 
-    /// Gives up on one queued delivery; false when there is no such item.
+    /// Gives up on one queued delivery; false when there is no such item (or it is being sent right now).
     public func dropFromOutbox(_ id: Int64) async throws -> Bool {
-        let store = await store
-        guard try store.outbox().contains(where: { $0.id == id }) else { return false }
-        try store.removeFromOutbox(id)
-        return true
+        try await store.removeFromOutbox(id)
     }
 
     /// Makes every queued delivery due and works the outbox once.

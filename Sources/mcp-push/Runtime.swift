@@ -37,22 +37,31 @@ struct Runtime {
 
 extension Runtime {
     /// Runs a sending command: while it sends, deliveries an earlier process queued and
-    /// that are due go out too (any mcp-push start works the outbox); then closes connections.
+    /// that are due go out too (any mcp-push start works the outbox). What is left waiting
+    /// that this configuration can send is handed to a background flusher, so "queued for
+    /// retry in the background" is true; then connections close.
     func sending<T, Failure: Error>(_ body: (Notifier) async throws(Failure) -> T) async throws(Failure) -> T {
         let backlog = Task { [notifier] in await notifier.workOutbox() }
-        defer { backlog.cancel() }
+        let outcome: Result<T, Failure>
         do throws(Failure) {
-            let value = try await body(notifier)
-            let pass = await backlog.value
-            if pass.touched > 0 {
-                logger.info("outbox: \(pass.delivered) delivered, \(pass.rescheduled) rescheduled, \(pass.gaveUp) given up")
-            }
-            await notifier.shutdown()
-            return value
+            outcome = .success(try await body(notifier))
         } catch {
-            _ = await backlog.value
-            await notifier.shutdown()
-            throw error
+            outcome = .failure(error)
+        }
+        let pass = await backlog.value
+        if pass.touched > 0 {
+            logger.info("outbox: \(pass.delivered) delivered, \(pass.rescheduled) rescheduled, \(pass.failed) failed, \(pass.expired) expired")
+        }
+        await handOverOutbox()
+        await notifier.shutdown()
+        return try outcome.get()
+    }
+
+    /// Starts the background flusher when something this configuration can send still waits.
+    func handOverOutbox() async {
+        guard await notifier.hasSendableOutboxItems() else { return }
+        if !BackgroundFlusher.spawn() {
+            Output.writeError("mcp-push: could not start the background retry; queued deliveries go out with the next mcp-push command or server")
         }
     }
 }

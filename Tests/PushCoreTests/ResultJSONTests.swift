@@ -8,17 +8,20 @@ import Testing
         var result = DispatchResult(
             status: .partialSuccess, message: awkward,
             results: [
-                ChannelResult(channel: "bark", ok: true, statusCode: 200, error: nil, durationMilliseconds: 12, attempts: 1),
-                ChannelResult(channel: "dingtalk", ok: false, statusCode: nil, error: awkward, durationMilliseconds: 3, attempts: 2, queued: true),
+                ChannelResult(channel: "bark", outcome: .delivered, statusCode: 200, attempts: 1, durationMilliseconds: 12),
+                ChannelResult(
+                    channel: "dingtalk", outcome: .queued(item: 7, until: Date(), reason: .retry, lastError: awkward), attempts: 2,
+                    durationMilliseconds: 3),
             ],
             event: EventSummary(runID: "run \"1\"", event: "end", timestamp: "2026-11-24T09:00:00Z"))
         result.warnings = ["history not recorded: \(awkward)"]
-        result.reason = "duplicate"
+        result.reason = .duplicate
         let text = result.jsonText
         #expect(!text.contains("\n"), "one line")
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(parsed["message"] as? String == awkward)
-        #expect((parsed["errors"] as? [String: String])?["dingtalk"] == awkward)
+        // A queued channel's error is the service's reason, then when it goes out.
+        #expect((parsed["errors"] as? [String: String])?["dingtalk"]?.hasPrefix(awkward + "; queued for retry") == true)
         #expect((parsed["warnings"] as? [String])?.first == "history not recorded: \(awkward)")
         #expect(parsed["run_id"] as? String == "run \"1\"")
         let results = try #require(parsed["results"] as? [[String: Any]])

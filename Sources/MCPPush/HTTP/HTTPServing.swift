@@ -70,7 +70,7 @@ extension PushServer {
     ) async throws {
         let router = SessionRouter(server: self, options: options, logger: logger)
         let guardrail = HTTPGuard(options: options)
-        let configuredChannels = notifier.setup.configured.count
+        let configuredChannels = notifier.configuredChannels.count
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let clock = ContinuousClock()
             let started = clock.now

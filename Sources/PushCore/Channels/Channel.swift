@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// A channel's stable identifier, e.g. `dingtalk`: used in `channels` arguments,
 /// results and `MCP_PUSH_<ID>_BASE_URL`.
 public typealias ChannelID = String
@@ -89,5 +92,19 @@ public struct Delivery: Sendable, Equatable {
         status: Int?, _ reason: String, transient: Bool = false, retryAfter: Duration? = nil
     ) -> Delivery {
         Delivery(ok: false, statusCode: status, error: reason, isTransient: transient, retryAfter: retryAfter)
+    }
+}
+
+extension Channel {
+    /// Identifies the configured target (which robot, topic or inbox) without storing its
+    /// secrets: a one-way SHA-256 of the id, the summary and the secrets. Outbox items carry
+    /// it, so a process configured differently leaves them for one that can send them.
+    public var fingerprint: String {
+        let identity = ([Self.descriptor.id, summary] + secrets).joined(separator: "\u{0}")
+        return "\(Self.descriptor.id):" + Store.hex(SHA256.hash(data: Data(("mcp-push outbox target\u{0}" + identity).utf8)).prefix(16))
+    }
+
+    var outboxTarget: OutboxTarget {
+        OutboxTarget(channel: id, fingerprint: fingerprint, rateLimits: Self.descriptor.rateLimits)
     }
 }

@@ -71,6 +71,9 @@ public struct ChannelSetup: Sendable {
 
     public var configured: [any Channel] { entries.compactMap(\.channel) }
 
+    /// What this process can send from the outbox: each configured channel's target.
+    public var outboxTargets: [OutboxTarget] { configured.map(\.outboxTarget) }
+
     public func entry(_ id: ChannelID) -> ChannelEntry? { entries.first { $0.descriptor.id == id } }
 
     public var secrets: [String] { configured.flatMap(\.secrets) }

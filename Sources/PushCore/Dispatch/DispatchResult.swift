@@ -12,6 +12,13 @@ public struct DispatchResult: Sendable, Equatable {
         case queued
     }
 
+    /// Why a `skipped` result was not pushed.
+    public enum SkipReason: String, Sendable, Codable, CaseIterable {
+        case duplicate
+        case skipTitle = "skip_title"
+        case eventPolicy = "event_policy"
+    }
+
     public var status: Status
     public var message: String
     public var results: [ChannelResult]
@@ -19,14 +26,19 @@ public struct DispatchResult: Sendable, Equatable {
     public var event: EventSummary?
     /// Problems that did not stop delivery, e.g. history that could not be written.
     public var warnings: [String] = []
-    /// Why a `skipped` result was not pushed: `duplicate`, `skip_title` or `event_policy`.
-    public var reason: String?
+    public var reason: SkipReason?
 
     public init(status: Status, message: String, results: [ChannelResult] = [], event: EventSummary? = nil) {
         self.status = status
         self.message = message
         self.results = results
         self.event = event
+    }
+
+    static func skipped(_ reason: SkipReason, _ message: String) -> DispatchResult {
+        var result = DispatchResult(status: .skipped, message: message)
+        result.reason = reason
+        return result
     }
 
     public var channelsCount: Int { results.count }
@@ -41,27 +53,79 @@ public struct DispatchResult: Sendable, Equatable {
     public var isError: Bool { status == .error }
 }
 
+/// One channel's part of a notification: how it ended, and what it cost.
+///
+/// The one outcome shape from a channel's attempts up to the agent: ``Outcome`` says
+/// delivered, queued (waiting in the outbox) or failed; the rest is what every outcome has.
 public struct ChannelResult: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// The service said it accepted the message.
+        case delivered
+        /// Not delivered yet: outbox item `item` goes out at `until` at the earliest.
+        case queued(item: Int64, until: Date, reason: QueueReason, lastError: String?)
+        /// Not delivered, and not tried again; `transient` when a later try could have worked.
+        case failed(reason: String, transient: Bool)
+    }
+
     public var channel: ChannelID
-    public var ok: Bool
+    public var outcome: Outcome
+    /// The service's HTTP status, when it answered.
     public var statusCode: Int?
-    public var error: String?
-    public var durationMilliseconds: Int
     public var attempts: Int
-    /// Not delivered yet, but waiting in the outbox to be sent in the background.
-    public var queued: Bool
+    public var durationMilliseconds: Int
+    /// The message was cut to the service's size limit.
+    public var truncated = false
 
     public init(
-        channel: ChannelID, ok: Bool, statusCode: Int?, error: String?, durationMilliseconds: Int, attempts: Int,
-        queued: Bool = false
+        channel: ChannelID, outcome: Outcome, statusCode: Int? = nil, attempts: Int, durationMilliseconds: Int,
+        truncated: Bool = false
     ) {
         self.channel = channel
-        self.ok = ok
+        self.outcome = outcome
         self.statusCode = statusCode
-        self.error = error
-        self.durationMilliseconds = durationMilliseconds
         self.attempts = attempts
-        self.queued = queued
+        self.durationMilliseconds = durationMilliseconds
+        self.truncated = truncated
+    }
+
+    public var ok: Bool { outcome == .delivered }
+
+    /// Not delivered yet, but waiting in the outbox to be sent in the background.
+    public var queued: Bool {
+        if case .queued = outcome { return true }
+        return false
+    }
+
+    /// The reason it did not deliver; for a queued delivery, also when it goes out.
+    public var error: String? {
+        switch outcome {
+        case .delivered:
+            return nil
+        case .failed(let reason, _):
+            return reason
+        case .queued(_, let until, let reason, let lastError):
+            return [lastError, reason.explanation(until: until)].compactMap { $0 }.joined(separator: "; ")
+        }
+    }
+}
+
+/// Why a delivery waits in the outbox.
+public enum QueueReason: String, Sendable, Codable, CaseIterable {
+    /// Failed transiently until the call's deadline.
+    case retry
+    /// Held back by the channel's documented rate limit.
+    case rateLimit = "rate_limit"
+    /// The process stopped while the delivery was under way; another process finishes it.
+    case interrupted
+
+    func explanation(until: Date, now: Date = Date()) -> String {
+        let wait = until.timeIntervalSince(now)
+        let when = wait < 1 ? "now" : "in \(Duration.seconds(wait).roundedSecondsText)"
+        switch self {
+        case .retry: return "queued for retry in the background, next try \(when)"
+        case .rateLimit: return wait < 1 ? "queued, goes out in order as the limit allows" : "queued, goes out \(when)"
+        case .interrupted: return "interrupted; queued, the next mcp-push process to run sends it"
+        }
     }
 }
 
@@ -83,7 +147,7 @@ extension DispatchResult {
     /// tools' text content and `structuredContent`, and `--json` output, all come from this.
     public var json: OrderedJSON {
         var members: [(String, OrderedJSON)] = [("status", .string(status.rawValue))]
-        if let reason { members.append(("reason", .string(reason))) }
+        if let reason { members.append(("reason", .string(reason.rawValue))) }
         members.append(("message", .string(message)))
         members.append(("channels_count", .int(channelsCount)))
         members.append(("errors", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
@@ -109,6 +173,7 @@ extension ChannelResult {
         members.append(("duration_ms", .int(durationMilliseconds)))
         members.append(("attempts", .int(attempts)))
         if queued { members.append(("queued", .bool(true))) }
+        if truncated { members.append(("truncated", .bool(true))) }
         return .object(members)
     }
 }

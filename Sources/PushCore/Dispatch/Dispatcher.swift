@@ -45,39 +45,43 @@ public struct DispatchSettings: Sendable {
 /// Sends one message to many channels at once and gathers a truthful result.
 ///
 /// Every channel runs in its own child task: its message is cut to the service's size
-/// limit, held back in the outbox when the channel's rate limit is reached, and retried
-/// while it fails transiently and the call's deadline allows; what still fails
-/// transiently at the deadline goes to the outbox. The call takes as long as the
-/// slowest channel, capped at the deadline.
-public struct Dispatcher: Sendable {
-    public let setup: ChannelSetup
-    public let settings: DispatchSettings
+/// limit, written ahead to the outbox, held there when the channel's rate limit is reached,
+/// and retried while it fails transiently and the call's deadline allows; what still fails
+/// transiently at the deadline waits in the outbox. The call takes as long as the slowest
+/// channel, capped at the deadline.
+struct Dispatcher: Sendable {
+    let setup: ChannelSetup
+    let settings: DispatchSettings
     let http: HTTPService
     let redactor: Redactor
     let logger: Logger
 
-    public init(setup: ChannelSetup, settings: DispatchSettings, http: HTTPService, redactor: Redactor, logger: Logger) {
-        self.setup = setup
-        self.settings = settings
-        self.http = http
-        self.redactor = redactor
-        self.logger = logger
+    /// Called as each channel finishes, with the channels still waiting.
+    typealias Progress = @Sendable (_ finished: ChannelResult, _ waiting: [ChannelID]) -> Void
+
+    /// A dispatch's result, the notification it wrote ahead, and how its outbox items end.
+    struct Dispatch: Sendable {
+        var result: DispatchResult
+        var notificationID: Int64?
+        var settlements: [(item: Int64, OutboxSettlement)] = []
     }
 
-    /// Where undelivered messages can wait: the store, when its outbox will be worked
-    /// (a shared file, or this process's memory while a server runs the worker).
-    public struct Outbox: Sendable {
-        public let store: Store
-        public init(store: Store) { self.store = store }
+    /// One channel's attempts, for the outbox worker: no retries, one attempt's time.
+    var singleAttempt: RetryingDelivery {
+        RetryingDelivery(policy: RetryPolicy(retries: 0), attemptTimeout: settings.timeout, context: context)
+    }
+
+    private var context: DeliveryContext {
+        DeliveryContext(http: http, timeout: settings.timeout, redactor: redactor, logger: logger)
     }
 
     /// Delivers `message` to the configured channels, or to `requested` ones only.
     /// Callers validate that requested ids exist (``InputError``).
-    public func dispatch(_ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox? = nil) async -> Dispatch {
+    func dispatch(
+        _ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox, runID: String? = nil, progress: Progress? = nil
+    ) async -> Dispatch {
         if settings.skippedTitles.contains(message.title.trimmingWhitespace()) {
-            var skipped = DispatchResult(status: .skipped, message: "Not pushed: the title is listed in SKIP_PUSH_TITLE.")
-            skipped.reason = "skip_title"
-            return Dispatch(result: skipped)
+            return Dispatch(result: .skipped(.skipTitle, "Not pushed: the title is listed in SKIP_PUSH_TITLE."))
         }
 
         var targets: [any Channel] = []
@@ -98,9 +102,9 @@ public struct Dispatcher: Sendable {
             case .misconfigured(let problem):
                 // Asked for by name, it is a failure; otherwise a note, so one half-set channel does not fail every call.
                 if requested != nil {
-                    unavailable.append(.unavailable(id, "misconfigured: \(problem)"))
+                    unavailable.append(.unavailable(id, "misconfigured: \(redactor.redact(problem.description))"))
                 } else {
-                    misconfigured.append("\(id) (\(problem))")
+                    misconfigured.append("\(id) (\(redactor.redact(problem.description)))")
                 }
             case .off:
                 if requested != nil {
@@ -116,120 +120,80 @@ public struct Dispatcher: Sendable {
             return Dispatch(result: DispatchResult(status: .error, message: Self.noChannelMessage(settings: settings) + note))
         }
 
-        let outcomes = await deliver(message, to: targets, outbox: outbox)
+        // Each channel gets the message cut to its service's limit, written ahead in one transaction.
+        let fitted = targets.map { message.fitted(to: type(of: $0).descriptor.maximumLength) }
+        let planned = zip(targets, fitted).map { Store.PlannedDelivery(target: $0.outboxTarget, message: $1) }
+        let begun = outbox.begin(planned, title: message.title, runID: runID)
+        var results: [ChannelResult] = []
+        var settlements: [(item: Int64, OutboxSettlement)] = []
+        for outcome in await deliver(Array(zip(targets, fitted)), original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress) {
+            results.append(outcome.result)
+            if let settlement = outcome.settlement { settlements.append(settlement) }
+        }
         let order = Dictionary(uniqueKeysWithValues: setup.entries.enumerated().map { ($1.descriptor.id, $0) })
-        let results = (outcomes.map(\.result) + unavailable).sorted { order[$0.channel, default: 0] < order[$1.channel, default: 0] }
+        results = (results + unavailable).sorted { order[$0.channel, default: 0] < order[$1.channel, default: 0] }
         var summary = Self.summarize(results)
         summary.message += note
-        var dispatch = Dispatch(result: summary, outboxItems: outcomes.compactMap(\.outboxItem))
-        dispatch.result.warnings = outcomes.compactMap(\.warning)
-        return dispatch
+        return Dispatch(result: summary, notificationID: begun?.notificationID, settlements: settlements)
     }
 
-    /// A dispatch's result and the outbox items it created (so the caller can link them
-    /// to the notification it records).
-    public struct Dispatch: Sendable {
-        public var result: DispatchResult
-        public var outboxItems: [Int64] = []
-    }
-
-    struct ChannelOutcome: Sendable {
+    private struct Outcome: Sendable {
         var result: ChannelResult
-        var outboxItem: Int64?
-        var warning: String?
+        var settlement: (item: Int64, OutboxSettlement)?
     }
 
-    private func deliver(_ message: Message, to channels: [any Channel], outbox: Outbox?) async -> [ChannelOutcome] {
-        let context = DeliveryContext(http: http, timeout: settings.timeout, redactor: redactor, logger: logger)
+    private func deliver(
+        _ targets: [(any Channel, Message)], original: Message, plan: [ChannelID: (item: Int64, admission: Admission)],
+        outbox: Outbox, progress: Progress?
+    ) async -> [Outcome] {
         let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
-        let clock = ContinuousClock()
-        let deadline = clock.now + settings.deadline
-        let admissions = admit(channels, outbox: outbox)
-        return await withTaskGroup(of: ChannelOutcome.self) { group in
-            for channel in channels {
-                let admission = admissions[channel.id] ?? .send
+        let deadline = ContinuousClock.now + settings.deadline
+        return await withTaskGroup(of: Outcome.self) { group in
+            for (channel, message) in targets {
+                let planned = plan[channel.id]
                 group.addTask {
-                    let outcome = await deliver(
-                        message, via: channel, admission: admission, retrying: retrying, deadline: deadline, outbox: outbox)
+                    var outcome = await deliver(message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox)
+                    outcome.result.truncated = message != original
                     log(outcome.result)
                     return outcome
                 }
             }
-            var outcomes: [ChannelOutcome] = []
-            for await outcome in group { outcomes.append(outcome) }
+            var outcomes: [Outcome] = []
+            var waiting = targets.map(\.0.id)
+            for await outcome in group {
+                outcomes.append(outcome)
+                waiting.removeAll { $0 == outcome.result.channel }
+                progress?(outcome.result, waiting)
+            }
             return outcomes
         }
     }
 
-    /// Flood control for the whole call in one store transaction. The store failing must
-    /// not stop the message: then every channel sends, unlimited this once.
-    private func admit(_ channels: [any Channel], outbox: Outbox?) -> [ChannelID: Admission] {
-        guard let outbox else { return [:] }
-        do {
-            return try outbox.store.admit(channels.map { ($0.id, type(of: $0).descriptor.rateLimits) })
-        } catch {
-            logger.warning("rate limit bookkeeping failed: \(error)")
-            return [:]
-        }
-    }
-
-    /// Why and until when a channel's message waits in the outbox; nil when it goes now.
-    private static func queueing(_ admission: Admission, channel: ChannelID) -> (reason: String, notBefore: Date)? {
-        switch admission {
-        case .send:
-            return nil
-        case .queueBehind:
-            return ("queued behind earlier messages waiting for \(channel)'s rate limit", Date())
-        case .wait(let until, let limit):
-            let wait = Duration.seconds(max(1, until.timeIntervalSinceNow)).roundedSecondsText
-            return ("rate limit of \(limit) reached; queued, goes out in \(wait)", until)
-        }
-    }
-
     private func deliver(
-        _ message: Message, via channel: any Channel, admission: Admission, retrying: RetryingDelivery,
-        deadline: ContinuousClock.Instant, outbox: Outbox?
-    ) async -> ChannelOutcome {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let descriptor = type(of: channel).descriptor
-        let message = message.fitted(to: descriptor.maximumLength)
-
-        // Flood control: wait in the outbox, behind anything already waiting, rather than exceed the limit.
-        if let outbox, let (reason, notBefore) = Self.queueing(admission, channel: channel.id) {
-            do {
-                let id = try outbox.store.enqueue(
-                    channel: channel.id, message: message, reason: "rate_limit", notBefore: notBefore, attempts: 0, lastError: reason)
-                return ChannelOutcome(
-                    result: ChannelResult(
-                        channel: channel.id, ok: false, statusCode: nil, error: reason,
-                        durationMilliseconds: (clock.now - start).milliseconds, attempts: 0, queued: true),
-                    outboxItem: id)
-            } catch {
-                // Could not queue: send it, unlimited this once.
-                logger.warning("rate limit bookkeeping failed for \(channel.id): \(error)")
+        _ message: Message, via channel: any Channel, planned: (item: Int64, admission: Admission)?, retrying: RetryingDelivery,
+        deadline: ContinuousClock.Instant, outbox: Outbox
+    ) async -> Outcome {
+        // Flood control: the message waits in the outbox, behind anything already waiting, rather than exceed the limit.
+        if let planned {
+            switch planned.admission {
+            case .send:
+                break
+            case .queueBehind:
+                let queued = ChannelResult(
+                    channel: channel.id, outcome: .queued(item: planned.item, until: Date(), reason: .rateLimit, lastError: "queued behind earlier messages waiting for \(channel.id)'s rate limit"),
+                    attempts: 0, durationMilliseconds: 0)
+                return Outcome(result: queued)
+            case .wait(let until, let limit):
+                let queued = ChannelResult(
+                    channel: channel.id, outcome: .queued(item: planned.item, until: until, reason: .rateLimit, lastError: "rate limit of \(limit) reached"),
+                    attempts: 0, durationMilliseconds: 0)
+                return Outcome(result: queued)
             }
         }
-
-        let outcome = await retrying.deliver(message, via: channel, deadline: deadline)
-        var result = ChannelResult(
-            channel: channel.id, ok: outcome.delivery.ok, statusCode: outcome.delivery.statusCode,
-            error: redactor.redact(outcome.delivery.error), durationMilliseconds: (clock.now - start).milliseconds,
-            attempts: outcome.attempts)
-        guard !result.ok, outcome.delivery.isTransient, let outbox else {
-            return ChannelOutcome(result: result)
-        }
-        do {
-            let wait = outcome.retryAfter ?? .seconds(5)
-            let id = try outbox.store.enqueue(
-                channel: channel.id, message: message, reason: "retry", notBefore: Date().addingTimeInterval(Double(wait.milliseconds) / 1000),
-                attempts: outcome.attempts, lastError: result.error)
-            result.queued = true
-            result.error = (result.error ?? "failed") + "; queued for retry in the background"
-            return ChannelOutcome(result: result, outboxItem: id)
-        } catch {
-            return ChannelOutcome(result: result, warning: "could not queue \(channel.id) for a later retry: \(error)")
-        }
+        let attempts = await retrying.deliver(message, via: channel, deadline: deadline)
+        guard let planned else { return Outcome(result: attempts.result) }
+        let (result, settlement) = outbox.settle(attempts, item: planned.item)
+        return Outcome(result: result, settlement: (planned.item, settlement))
     }
 
     private func log(_ result: ChannelResult) {
@@ -277,7 +241,7 @@ public struct Dispatcher: Sendable {
 
 extension ChannelResult {
     static func unavailable(_ id: ChannelID, _ reason: String) -> ChannelResult {
-        ChannelResult(channel: id, ok: false, statusCode: nil, error: reason, durationMilliseconds: 0, attempts: 0)
+        ChannelResult(channel: id, outcome: .failed(reason: reason, transient: false), attempts: 0, durationMilliseconds: 0)
     }
 }
 

@@ -31,43 +31,58 @@ struct RetryingDelivery: Sendable {
     let attemptTimeout: Duration
     let context: DeliveryContext
 
-    struct Outcome: Sendable {
-        var delivery: Delivery
-        var attempts: Int
-        /// When giving up on a transient failure: the earliest a later try makes sense.
+    /// How the attempts ended: `delivered` or `failed` (this layer never queues), and for a
+    /// transient failure the earliest time a later try makes sense.
+    struct Attempts: Sendable {
+        var result: ChannelResult
         var retryAfter: Duration?
+        /// Stopped because the caller was cancelled (the process is stopping), not by the service.
+        var interrupted = false
     }
 
     /// Shortest attempt worth starting: less time than this before the deadline, and we stop.
     static let minimumAttemptTime: Duration = .milliseconds(100)
 
-    func deliver(_ message: Message, via channel: any Channel, deadline: ContinuousClock.Instant) async -> Outcome {
+    func deliver(_ message: Message, via channel: any Channel, deadline: ContinuousClock.Instant) async -> Attempts {
         let clock = ContinuousClock()
+        let start = clock.now
         var attempts = 0
+        func finished(_ outcome: ChannelResult.Outcome, status: Int?) -> ChannelResult {
+            ChannelResult(
+                channel: channel.id, outcome: outcome, statusCode: status, attempts: attempts,
+                durationMilliseconds: (clock.now - start).milliseconds)
+        }
         while true {
             let remaining = deadline - clock.now
             let limit = min(attemptTimeout, remaining)
             attempts += 1
             let delivery = await attempt(message, via: channel, limit: limit)
             if delivery.ok {
-                return Outcome(delivery: delivery, attempts: attempts)
+                return Attempts(result: finished(.delivered, status: delivery.statusCode))
             }
+            let reason = context.redactor.redact(delivery.error ?? "failed")
             guard delivery.isTransient else {
-                var permanent = delivery
-                permanent.error = (delivery.error ?? "failed") + "; permanent error, not retried"
-                return Outcome(delivery: permanent, attempts: attempts)
+                return Attempts(result: finished(.failed(reason: reason + "; permanent error, not retried", transient: false), status: delivery.statusCode))
+            }
+            if Task.isCancelled {
+                return Attempts(result: finished(.failed(reason: reason, transient: true), status: delivery.statusCode), interrupted: true)
             }
             let wait = policy.delay(afterAttempt: attempts, serviceAsked: delivery.retryAfter)
             let outOfRetries = attempts > policy.retries
             let outOfTime = deadline - clock.now - wait < Self.minimumAttemptTime
-            if outOfRetries || outOfTime || Task.isCancelled {
-                var exhausted = delivery
-                if attempts > 1 { exhausted.error = (delivery.error ?? "failed") + "; gave up after \(attempts) attempts" }
-                return Outcome(delivery: exhausted, attempts: attempts, retryAfter: delivery.retryAfter ?? wait)
+            if outOfRetries || outOfTime {
+                let text = attempts > 1 ? reason + "; gave up after \(attempts) attempts" : reason
+                return Attempts(
+                    result: finished(.failed(reason: text, transient: true), status: delivery.statusCode),
+                    retryAfter: delivery.retryAfter ?? wait)
             }
             context.logger.info(
-                "retrying", metadata: ["channel": "\(channel.id)", "attempt": "\(attempts)", "wait_ms": "\(wait.milliseconds)", "error": "\(context.redactor.redact(delivery.error ?? ""))"])
-            try? await Task.sleep(for: wait)
+                "retrying", metadata: ["channel": "\(channel.id)", "attempt": "\(attempts)", "wait_ms": "\(wait.milliseconds)", "error": "\(reason)"])
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                return Attempts(result: finished(.failed(reason: reason, transient: true), status: delivery.statusCode), interrupted: true)
+            }
         }
     }
 
@@ -80,8 +95,9 @@ struct RetryingDelivery: Sendable {
         } catch let error as TransportError {
             return .rejected(status: nil, error.description, transient: error.isTransient)
         } catch is CancellationError {
-            return .rejected(status: nil, "cancelled", transient: true)
+            return .rejected(status: nil, "interrupted: the process was stopping", transient: true)
         } catch {
+            // Anything else is our side failing to build the request (a value JSON cannot hold): retrying changes nothing.
             return .rejected(status: nil, String(describing: error), transient: false)
         }
     }

@@ -21,6 +21,25 @@ public struct RunEvent: Sendable {
         self.timestamp = timestamp
     }
 
+    /// The checks every adapter (MCP tool, CLI, hooks) gets: one place, one wording.
+    public func validate() throws(InputError) {
+        _ = try InputError.requireText(runID, field: "run_id")
+        _ = try InputError.requireText(message, field: "message")
+        if let progress = data["progress"] {
+            guard case let fraction? = progress.double, progress.string == nil, (0...1).contains(fraction) else {
+                throw InputError(field: "data.progress", "'data.progress' must be a number from 0 to 1, got \(progress.text)")
+            }
+        }
+        for key in ["step", "artifact_url"] {
+            if let value = data[key], value.string == nil {
+                throw InputError(field: "data.\(key)", "'data.\(key)' must be a string, got \(value.text)")
+            }
+        }
+        if let code = data["error_code"], code.string == nil, code.int == nil {
+            throw InputError(field: "data.error_code", "'data.error_code' must be a string or an integer, got \(code.text)")
+        }
+    }
+
     /// RFC 3339 in UTC with milliseconds, as results report it.
     public var timestampText: String { RFC3339.format(timestamp) }
 }

@@ -12,8 +12,7 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     public var attempts: Int
     public var durationMilliseconds: Int
     public var at: Date
-    /// `call` (sent while the caller waited) or `outbox` (sent later, in the background).
-    public var source: String
+    public var source: DeliverySource
 
     enum CodingKeys: String, CodingKey {
         case channel, title, ok, queued, statusCode = "status_code", error, attempts
@@ -30,8 +29,16 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
         attempts = row["attempts"]
         durationMilliseconds = row["duration_ms"]
         at = Date(timeIntervalSince1970: row["at"])
-        source = row["source"]
+        source = DeliverySource(rawValue: row["source"]) ?? .call
     }
+}
+
+/// Where a delivery in the history was made.
+public enum DeliverySource: String, Sendable, Codable {
+    /// While the caller waited.
+    case call
+    /// Later, from the outbox, by whichever process could send it.
+    case outbox
 }
 
 /// What the store knows of a channel's recent deliveries.
@@ -42,52 +49,125 @@ public struct ChannelActivity: Sendable, Equatable {
 }
 
 extension Store {
-    /// Records one notification and its per-channel results, in one transaction with what
-    /// goes with it: the digest remembered for duplicate detection, and the outbox items the
-    /// call queued, attached to it. Returns the notification's id.
-    ///
     /// Per-call statements are cached on the connection: preparing them anew was about a tenth of
     /// the CPU of a 21-channel call (docs/PERFORMANCE.md).
+    static func insertDelivery(
+        _ db: Database, notificationID: Int64?, channel: ChannelID, ok: Bool, queued: Bool, statusCode: Int?, error: String?,
+        attempts: Int, durationMilliseconds: Int, at: Date, source: DeliverySource
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO delivery(notification_id, channel, ok, queued, status_code, error, attempts, duration_ms, at, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
+            arguments: [
+                notificationID, channel, ok, queued, statusCode, error, attempts, durationMilliseconds, at.timeIntervalSince1970,
+                source.rawValue,
+            ])
+    }
+
+    static func insertDelivery(_ db: Database, _ result: ChannelResult, notificationID: Int64?, at: Date, source: DeliverySource) throws {
+        try insertDelivery(
+            db, notificationID: notificationID, channel: result.channel, ok: result.ok, queued: result.queued,
+            statusCode: result.statusCode, error: result.error, attempts: result.attempts,
+            durationMilliseconds: result.durationMilliseconds, at: at, source: source)
+    }
+
+    /// Records one notification and its per-channel results, in one transaction with what
+    /// goes with it: the digest remembered for duplicate detection, and the outbox items of
+    /// the call settled. `notificationID` is the row ``beginCall(_:title:runID:owner:lease:expiresAt:now:)``
+    /// wrote ahead; without it a new row is added. Returns the notification's id.
     @discardableResult
     public func record(
-        _ result: DispatchResult, title: String, runID: String? = nil, rememberingDigest digest: String? = nil,
-        outboxItems: [Int64] = [], at: Date = Date()
+        _ result: DispatchResult, title: String, runID: String? = nil, notificationID: Int64? = nil,
+        rememberingDigest digest: String? = nil, settling settlements: [(item: Int64, OutboxSettlement)] = [], at: Date = Date()
     ) throws -> Int64 {
         try database.write { db in
             if let digest { try Self.remember(digest, in: db, at: at) }
-            try db.cachedStatement(sql: "INSERT INTO notification(at, title, run_id, status, message) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [at.timeIntervalSince1970, title, runID, result.status.rawValue, result.message])
-            let id = db.lastInsertedRowID
-            let insertDelivery = try db.cachedStatement(
-                sql: """
-                    INSERT INTO delivery(notification_id, channel, ok, queued, status_code, error, attempts, duration_ms, at, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'call')
-                    """)
+            let id: Int64
+            if let notificationID {
+                try db.cachedStatement(sql: "UPDATE notification SET status = ?, message = ? WHERE id = ?")
+                    .execute(arguments: [result.status.rawValue, result.message, notificationID])
+                id = notificationID
+            } else {
+                id = try Self.insertNotification(db, title: title, runID: runID, status: result.status.rawValue, message: result.message, at: at)
+            }
             for item in result.results {
-                try insertDelivery.execute(
-                    arguments: [id, item.channel, item.ok, item.queued, item.statusCode, item.error, item.attempts, item.durationMilliseconds, at.timeIntervalSince1970])
+                try Self.insertDelivery(db, item, notificationID: id, at: at, source: .call)
             }
-            if let runID {
-                try db.cachedStatement(
-                    sql: "UPDATE event SET notification_id = ? WHERE id = (SELECT id FROM event WHERE run_id = ? ORDER BY id DESC LIMIT 1)"
-                ).execute(arguments: [id, runID])
-            }
-            for item in outboxItems {
-                try db.cachedStatement(sql: "UPDATE outbox SET notification_id = ? WHERE id = ?").execute(arguments: [id, item])
-            }
+            try Self.settle(settlements, in: db)
             return id
         }
     }
 
-    /// Records a delivery made later by the outbox, under the notification it belongs to.
-    public func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, at: Date = Date()) throws {
+    static func insertNotification(_ db: Database, title: String, runID: String?, status: String, message: String, at: Date) throws -> Int64 {
+        try db.cachedStatement(sql: "INSERT INTO notification(at, title, run_id, status, message) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [at.timeIntervalSince1970, title, runID, status, message])
+        let id = db.lastInsertedRowID
+        if let runID {
+            try db.cachedStatement(
+                sql: "UPDATE event SET notification_id = ? WHERE id = (SELECT id FROM event WHERE run_id = ? ORDER BY id DESC LIMIT 1)"
+            ).execute(arguments: [id, runID])
+        }
+        return id
+    }
+
+    /// One channel's part of a call about to be sent.
+    public struct PlannedDelivery: Sendable {
+        public var target: OutboxTarget
+        public var message: Message
+
+        public init(target: OutboxTarget, message: Message) {
+            self.target = target
+            self.message = message
+        }
+    }
+
+    /// The write-ahead of one call, in one IMMEDIATE transaction: the notification (status
+    /// `sending`), and per channel its rate-limit admission and an outbox item, claimed by
+    /// `owner` until `lease` passes when it goes now (so a process killed mid-send leaves it
+    /// to the next one), or waiting for its turn otherwise.
+    public func beginCall(
+        _ deliveries: [PlannedDelivery], title: String, runID: String?, owner: String, lease: Duration, expiresAt: Date,
+        now: Date = Date()
+    ) throws -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)]) {
+        try exclusive { db in
+            let notificationID = try Self.insertNotification(
+                db, title: title, runID: runID, status: "sending", message: "being sent", at: now)
+            var items: [ChannelID: (item: Int64, admission: Admission)] = [:]
+            for delivery in deliveries {
+                let target = delivery.target
+                let admission = try Self.admission(db, channel: target.channel, target: target.fingerprint, limits: target.rateLimits, at: now)
+                let item: Int64
+                switch admission {
+                case .send:
+                    item = try Self.insertOutboxItem(
+                        db, channel: target.channel, target: target.fingerprint, message: delivery.message,
+                        notificationID: notificationID, reason: .interrupted, notBefore: now, expiresAt: expiresAt, claimedBy: owner,
+                        claimedUntil: now.addingTimeInterval(lease.seconds), now: now)
+                case .queueBehind, .wait:
+                    let notBefore: Date
+                    if case .wait(let until, _) = admission { notBefore = until } else { notBefore = now }
+                    item = try Self.insertOutboxItem(
+                        db, channel: target.channel, target: target.fingerprint, message: delivery.message,
+                        notificationID: notificationID, reason: .rateLimit, notBefore: notBefore, expiresAt: expiresAt,
+                        claimedBy: nil, claimedUntil: nil, now: now)
+                }
+                items[target.channel] = (item, admission)
+            }
+            return (notificationID, items)
+        }
+    }
+
+    /// Records a delivery made later by the outbox, under the notification it belongs to, and
+    /// settles the item, in one transaction.
+    public func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, settlement: OutboxSettlement, at: Date = Date()) throws {
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO delivery(notification_id, channel, ok, queued, status_code, error, attempts, duration_ms, at, source)
-                    VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, 'outbox')
-                    """,
-                arguments: [item.notificationID, item.channel, result.ok, result.statusCode, result.error, result.attempts, result.durationMilliseconds, at.timeIntervalSince1970])
+            if settlement == .remove {
+                try Self.insertDelivery(db, result, notificationID: item.notificationID, at: at, source: .outbox)
+            }
+            try Self.settle([(item.id, settlement)], in: db)
         }
     }
 

@@ -52,22 +52,35 @@ extension Store {
         return try exclusive { db in try Self.takeSlot(db, channel: channel, limits: limits, at: now) }
     }
 
-    /// Admits the channels of one call in a single transaction (one lock, one commit, rather
-    /// than two round trips per channel): a channel with messages already waiting queues behind
-    /// them; otherwise it takes a slot or learns when the next one is free.
+    /// Admits channels in a single transaction (one lock, one commit, rather than two round
+    /// trips per channel): a channel with messages already waiting queues behind them;
+    /// otherwise it takes a slot or learns when the next one is free.
     public func admit(_ channels: [(id: String, limits: [RateLimit])], now: Date = Date()) throws -> [String: Admission] {
         let limited = channels.filter { !$0.limits.isEmpty }
         guard !limited.isEmpty else { return [:] }
         return try exclusive { db in
             var admissions: [String: Admission] = [:]
             for channel in limited {
-                let waiting = try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = ?)"), arguments: [channel.id]) ?? false
-                admissions[channel.id] = waiting
-                    ? .queueBehind : Admission(try Self.takeSlot(db, channel: channel.id, limits: channel.limits, at: now))
+                admissions[channel.id] = try Self.admission(db, channel: channel.id, target: nil, limits: channel.limits, at: now)
             }
             return admissions
         }
+    }
+
+    /// One channel's admission inside a transaction. Items waiting for `target` (or for any
+    /// target of the channel when nil) hold a new message back, in order; items under way in
+    /// some process do not.
+    static func admission(_ db: Database, channel: String, target: String?, limits: [RateLimit], at now: Date) throws -> Admission {
+        guard !limits.isEmpty else { return .send }
+        let waiting = try Bool.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS(SELECT 1 FROM outbox WHERE channel = :channel AND expired_at IS NULL
+                                  AND (:target IS NULL OR target IS NULL OR target = :target)
+                                  AND (claimed_until IS NULL OR claimed_until < :now))
+                    """),
+            arguments: ["channel": channel, "target": target, "now": now.timeIntervalSince1970]) ?? false
+        return waiting ? .queueBehind : Admission(try takeSlot(db, channel: channel, limits: limits, at: now))
     }
 
     private static func takeSlot(_ db: Database, channel: String, limits: [RateLimit], at now: Date) throws -> RateDecision {

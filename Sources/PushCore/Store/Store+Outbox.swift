@@ -1,67 +1,145 @@
 import Foundation
 import GRDB
 
-/// A delivery waiting to be retried in the background.
+/// A delivery the outbox holds: under way in some process (claimed), waiting to be
+/// retried, or expired. The message itself is stored; the channel's secrets never are,
+/// only its ``Channel/fingerprint``.
 public struct OutboxItem: Sendable, Equatable {
     public var id: Int64
-    public var channel: String
+    public var channel: ChannelID
+    /// The fingerprint of the configured target it is for (nil for items from before fingerprints).
+    public var target: String?
     public var message: Message
     public var notificationID: Int64?
-    /// `retry` (failed transiently) or `rate_limit` (held back by the channel's limit).
-    public var reason: String
+    public var reason: QueueReason
     public var createdAt: Date
     public var nextAttemptAt: Date
+    /// After this, nobody sends it: it is reported expired.
+    public var expiresAt: Date?
+    /// Set once it expired (it stays listed until pruned with the history).
+    public var expiredAt: Date?
+    public var claimedUntil: Date?
     public var attempts: Int
     public var lastError: String?
 
     init(row: Row) {
         id = row["id"]
         channel = row["channel"]
+        target = row["target"]
         message = Message(title: row["title"], body: row["body"])
         notificationID = row["notification_id"]
-        reason = row["reason"]
+        reason = QueueReason(rawValue: row["reason"]) ?? .retry
         createdAt = Date(timeIntervalSince1970: row["created_at"])
         nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
+        expiresAt = (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        expiredAt = (row["expired_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        claimedUntil = (row["claimed_until"] as Double?).map(Date.init(timeIntervalSince1970:))
         attempts = row["attempts"]
         lastError = row["last_error"]
     }
 }
 
+/// A channel of this process that can send outbox items: the items for its fingerprint.
+public struct OutboxTarget: Sendable, Hashable {
+    public var channel: ChannelID
+    public var fingerprint: String
+    public var rateLimits: [RateLimit]
+
+    public init(channel: ChannelID, fingerprint: String, rateLimits: [RateLimit] = []) {
+        self.channel = channel
+        self.fingerprint = fingerprint
+        self.rateLimits = rateLimits
+    }
+}
+
+/// What becomes of an outbox item once an attempt at it ended.
+public enum OutboxSettlement: Sendable, Equatable {
+    /// Delivered, or failed for good: the history has it now.
+    case remove
+    /// Wait for another try at `at`.
+    case reschedule(at: Date, attempts: Int, lastError: String?, reason: QueueReason)
+}
+
 extension Store {
+    /// Items of one target in queue order: a target whose oldest waiting item is not due
+    /// (or is under way) holds back the later ones.
+    private static let dueCondition = """
+        o.expired_at IS NULL
+          AND (o.claimed_until IS NULL OR o.claimed_until < :now)
+          AND o.next_attempt_at <= :now
+          AND NOT EXISTS (SELECT 1 FROM outbox earlier
+                          WHERE earlier.channel = o.channel AND earlier.id < o.id AND earlier.expired_at IS NULL
+                            AND COALESCE(earlier.target, '') = COALESCE(o.target, '')
+                            AND (earlier.next_attempt_at > :now OR earlier.claimed_until >= :now))
+        """
+
+    /// Items this process can send: its targets' fingerprints, and (for items queued before
+    /// fingerprints existed) its channels.
+    private static let sendableCondition = """
+        (o.target IN (SELECT value FROM json_each(:targets))
+         OR (o.target IS NULL AND o.channel IN (SELECT value FROM json_each(:channels))))
+        """
+
+    private static func sendableArguments(_ targets: [OutboxTarget]) -> [String: (any DatabaseValueConvertible)?] {
+        [
+            "targets": OrderedJSON.array(targets.map { .string($0.fingerprint) }).text,
+            "channels": OrderedJSON.array(targets.map { .string($0.channel) }).text,
+        ]
+    }
+
+    /// Adds an item; `claimedUntil` marks it as under way in this process (write-ahead).
+    static func insertOutboxItem(
+        _ db: Database, channel: ChannelID, target: String?, message: Message, notificationID: Int64?, reason: QueueReason,
+        notBefore: Date, expiresAt: Date?, claimedBy owner: String?, claimedUntil: Date?, attempts: Int = 0,
+        lastError: String? = nil, now: Date
+    ) throws -> Int64 {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox(channel, target, title, body, notification_id, reason, created_at, next_attempt_at,
+                                   expires_at, attempts, last_error, claimed_by, claimed_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
+            arguments: [
+                channel, target, message.title, message.body, notificationID, reason.rawValue, now.timeIntervalSince1970,
+                notBefore.timeIntervalSince1970, expiresAt?.timeIntervalSince1970, attempts, lastError, owner,
+                claimedUntil?.timeIntervalSince1970,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    /// Queues a delivery to be tried at `notBefore` by whichever process can send it.
     @discardableResult
     public func enqueue(
-        channel: String, message: Message, reason: String, notBefore: Date, attempts: Int, lastError: String?,
-        notificationID: Int64? = nil, now: Date = Date()
+        channel: ChannelID, target: String? = nil, message: Message, reason: QueueReason, notBefore: Date, attempts: Int,
+        lastError: String?, notificationID: Int64? = nil, expiresAt: Date? = nil, now: Date = Date()
     ) throws -> Int64 {
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO outbox(channel, title, body, notification_id, reason, created_at, next_attempt_at, attempts, last_error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [channel, message.title, message.body, notificationID, reason, now.timeIntervalSince1970, notBefore.timeIntervalSince1970, attempts, lastError])
-            return db.lastInsertedRowID
+            try Self.insertOutboxItem(
+                db, channel: channel, target: target, message: message, notificationID: notificationID, reason: reason,
+                notBefore: notBefore, expiresAt: expiresAt, claimedBy: nil, claimedUntil: nil, attempts: attempts,
+                lastError: lastError, now: now)
         }
     }
-    /// Claims due items for `owner` until `lease` passes, in one IMMEDIATE transaction, so
-    /// two processes never take the same item. Items of a channel come in queue order, and
-    /// a channel whose oldest item is not due yet holds back its later ones.
-    public func claimDue(owner: String, lease: Duration, limit: Int, now: Date = Date()) throws -> [OutboxItem] {
-        try exclusive { db in
+
+    /// Claims due items that one of `targets` can send, for `owner` until `lease` passes, in one
+    /// IMMEDIATE transaction, so two processes never take the same item. Items of a target come
+    /// in queue order. Items for channels this process lacks are left for a process that has them.
+    public func claimDue(
+        owner: String, targets: [OutboxTarget], lease: Duration, limit: Int, now: Date = Date()
+    ) throws -> [OutboxItem] {
+        guard !targets.isEmpty else { return [] }
+        return try exclusive { db in
             let time = now.timeIntervalSince1970
+            var arguments = Self.sendableArguments(targets)
+            arguments["now"] = time
+            arguments["limit"] = limit
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT * FROM outbox o
-                    WHERE (o.claimed_until IS NULL OR o.claimed_until < :now)
-                      AND o.next_attempt_at <= :now
-                      AND NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.channel = o.channel AND earlier.id < o.id
-                                      AND (earlier.next_attempt_at > :now OR earlier.claimed_until >= :now))
-                    ORDER BY o.id LIMIT :limit
-                    """,
-                arguments: ["now": time, "limit": limit])
+                sql: "SELECT * FROM outbox o WHERE \(Self.dueCondition) AND \(Self.sendableCondition) ORDER BY o.id LIMIT :limit",
+                arguments: StatementArguments(arguments))
             let items = rows.map(OutboxItem.init)
-            let until = time + Double(lease.milliseconds) / 1000
+            let until = time + lease.seconds
             for item in items {
                 try db.execute(sql: "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ?", arguments: [owner, until, item.id])
             }
@@ -69,24 +147,100 @@ extension Store {
         }
     }
 
-    /// The item was delivered, or given up on: it leaves the outbox for good.
-    public func removeFromOutbox(_ id: Int64) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
-    }
-
-    /// Puts a claimed item back, to be tried at `at`.
-    public func reschedule(_ id: Int64, at: Date, attempts: Int, lastError: String?) throws {
-        try database.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET next_attempt_at = ?, attempts = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
-                arguments: [at.timeIntervalSince1970, attempts, lastError, id])
+    /// When the next item one of `targets` can send is due; nil when none waits.
+    public func nextDue(targets: [OutboxTarget]) throws -> Date? {
+        guard !targets.isEmpty else { return nil }
+        return try database.read { db in
+            let next = try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(MAX(o.next_attempt_at, COALESCE(o.claimed_until, 0))) FROM outbox o
+                    WHERE o.expired_at IS NULL AND \(Self.sendableCondition)
+                    """,
+                arguments: StatementArguments(Self.sendableArguments(targets)))
+            return next.map(Date.init(timeIntervalSince1970:))
         }
     }
 
-    /// Makes every waiting item due now (`mcp-push outbox --flush`).
+    /// Marks items past their expiry (or, for items without one, older than `maximumAge`) as
+    /// expired, whichever process queued them, and records each as a failed delivery in the
+    /// history. Items under way are left to their claim. Returns the expired items.
+    public func expire(maximumAge: Duration, now: Date = Date()) throws -> [OutboxItem] {
+        try exclusive { db in
+            let time = now.timeIntervalSince1970
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox
+                    WHERE expired_at IS NULL AND (claimed_until IS NULL OR claimed_until < :now)
+                      AND COALESCE(expires_at, created_at + :age) < :now
+                    ORDER BY id
+                    """,
+                arguments: ["now": time, "age": maximumAge.seconds])
+            let items = rows.map(OutboxItem.init)
+            for item in items {
+                let waited = Duration.seconds(now.timeIntervalSince(item.createdAt)).roundedSecondsText
+                let error = "expired: not delivered within \(waited) (MCP_PUSH_OUTBOX_MAX_AGE); last error: \(item.lastError ?? "none")"
+                try db.execute(
+                    sql: "UPDATE outbox SET expired_at = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
+                    arguments: [time, error, item.id])
+                try Self.insertDelivery(
+                    db, notificationID: item.notificationID, channel: item.channel, ok: false, queued: false, statusCode: nil,
+                    error: error, attempts: item.attempts, durationMilliseconds: 0, at: now, source: .outbox)
+            }
+            return items
+        }
+    }
+
+    /// Settles outbox items after their attempts: delivered or failed for good leave the
+    /// outbox; the rest wait for another try. One transaction for all of them.
+    public func settle(_ settlements: [(item: Int64, OutboxSettlement)]) throws {
+        guard !settlements.isEmpty else { return }
+        try database.write { db in try Self.settle(settlements, in: db) }
+    }
+
+    static func settle(_ settlements: [(item: Int64, OutboxSettlement)], in db: Database) throws {
+        for (item, settlement) in settlements {
+            switch settlement {
+            case .remove:
+                try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?").execute(arguments: [item])
+            case .reschedule(let at, let attempts, let lastError, let reason):
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE outbox SET next_attempt_at = ?, attempts = ?, last_error = ?, reason = ?,
+                            claimed_by = NULL, claimed_until = NULL WHERE id = ?
+                        """
+                ).execute(arguments: [at.timeIntervalSince1970, attempts, lastError, reason.rawValue, item])
+            }
+        }
+    }
+
+    /// Removes one waiting (or expired) item at the user's request, and says so in the history;
+    /// false when there is no such item or it is being sent right now.
+    public func removeFromOutbox(_ id: Int64, now: Date = Date()) throws -> Bool {
+        try database.write { db in
+            guard let item = try Row.fetchOne(
+                db, sql: "SELECT * FROM outbox WHERE id = ? AND (claimed_until IS NULL OR claimed_until < ?)",
+                arguments: [id, now.timeIntervalSince1970]
+            ).map(OutboxItem.init) else { return false }
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id])
+            if item.expiredAt == nil {
+                try Self.insertDelivery(
+                    db, notificationID: item.notificationID, channel: item.channel, ok: false, queued: false, statusCode: nil,
+                    error: "dropped from the outbox by the user; last error: \(item.lastError ?? "none")", attempts: item.attempts,
+                    durationMilliseconds: 0, at: now, source: .outbox)
+            }
+            return true
+        }
+    }
+
+    /// Makes every item waiting for a retry due now (`mcp-push outbox --flush`); rate-limited
+    /// items keep their time.
     public func makeOutboxDue(now: Date = Date()) throws -> Int {
         try database.write { db in
-            try db.execute(sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND reason = 'retry'", arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])
+            try db.execute(
+                sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND reason != ? AND expired_at IS NULL",
+                arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, QueueReason.rateLimit.rawValue])
             return db.changesCount
         }
     }
@@ -94,4 +248,8 @@ extension Store {
     public func outbox() throws -> [OutboxItem] {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(OutboxItem.init) }
     }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

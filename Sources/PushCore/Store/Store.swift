@@ -123,6 +123,16 @@ public final class Store: Sendable {
                 CREATE TABLE IF NOT EXISTS recent_message (digest TEXT PRIMARY KEY, at REAL NOT NULL);
                 """)
         }
+        // Outbox items name the configured target they are for (a process without it leaves them),
+        // know when they expire, and stay listed once expired.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN target TEXT;
+                ALTER TABLE outbox ADD COLUMN expires_at REAL;
+                ALTER TABLE outbox ADD COLUMN expired_at REAL;
+                CREATE INDEX IF NOT EXISTS outbox_target ON outbox(target, id);
+                """)
+        }
         do {
             try migrator.migrate(writer)
         } catch {
@@ -152,6 +162,7 @@ public final class Store: Sendable {
             try db.execute(sql: "DELETE FROM notification WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM event WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM run WHERE updated_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM outbox WHERE expired_at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM rate_slot WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
             try db.execute(sql: "DELETE FROM recent_message WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
         }

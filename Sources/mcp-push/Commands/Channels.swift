@@ -17,28 +17,25 @@ struct Channels: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime.start()
-        let setup = runtime.notifier.setup
-        let allowed = runtime.notifier.dispatcher.settings.allowedChannels
-        let rows = setup.entries.map { entry -> [String] in
-            let id = entry.descriptor.id
-            switch entry.state {
-            case .configured(let channel):
-                let state = allowed.map { $0.contains(id) } ?? true ? "configured" : "configured, not in MCP_PUSH_CHANNELS"
-                return [id, state, runtime.notifier.redactor.redact(channel.summary)]
-            case .misconfigured(let problem):
-                return [id, "MISCONFIGURED", problem.description]
+        let statuses = await runtime.notifier.channelStatuses()
+        await runtime.notifier.shutdown()
+        let rows = statuses.map { status -> [String] in
+            switch status.state {
+            case .configured:
+                return [status.id, status.allowed ? "configured" : "configured, not in MCP_PUSH_CHANNELS", status.target ?? ""]
+            case .misconfigured:
+                return [status.id, "MISCONFIGURED", status.problem ?? ""]
             case .off:
-                let required = entry.descriptor.variables.filter(\.isRequired).map(\.name)
-                return [id, "off", "set \(required.joined(separator: " + "))"]
+                let required = ChannelCatalogue.descriptor(for: status.id)?.variables.filter(\.isRequired).map(\.name) ?? []
+                return [status.id, "off", "set \(required.joined(separator: " + "))"]
             }
         }
         Output.write(Output.table(header: ["CHANNEL", "STATE", "DETAILS"], rows: rows).joined(separator: "\n"))
-        let configuredCount = setup.configured.count
-        let misconfiguredCount = setup.entries.filter { if case .misconfigured = $0.state { true } else { false } }.count
-        var footer = "\n\(configuredCount) configured, \(misconfiguredCount) misconfigured, \(setup.entries.count) supported."
+        let configuredCount = statuses.filter { $0.state == .configured }.count
+        let misconfiguredCount = statuses.filter { $0.state == .misconfigured }.count
+        var footer = "\n\(configuredCount) configured, \(misconfiguredCount) misconfigured, \(statuses.count) supported."
         footer += runtime.configuration.sourceFile.map { " Config file: \($0) (the environment wins over it)." } ?? " No config.sh found; using the environment only."
         footer += " Details per channel: docs/CHANNEL_CONFIG.md."
         Output.write(footer)
-        await runtime.notifier.shutdown()
     }
 }

@@ -54,7 +54,7 @@ struct History: AsyncParsableCommand {
                 output = .success(json ? Reports.json(records) : Self.table(records))
             }
         } catch {
-            output = .failure(CommandFailure("history unavailable: \(notifier.redactor.redact(String(describing: error)))"))
+            output = .failure(CommandFailure("history unavailable: \(notifier.redact(String(describing: error)))"))
         }
         await notifier.shutdown()
         try Output.finish(output)

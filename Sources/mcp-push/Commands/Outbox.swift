@@ -28,6 +28,10 @@ struct Outbox: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    /// Run by the background flusher a command leaves behind (see BackgroundFlusher).
+    @Flag(name: .customLong("drain"), help: .hidden)
+    var drain = false
+
     func validate() throws {
         if flush && drop != nil { throw ValidationError("--flush and --drop cannot be combined") }
     }
@@ -35,6 +39,10 @@ struct Outbox: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime.start()
         let notifier = runtime.notifier
+        if drain {
+            await Self.drain(runtime)
+            return
+        }
         var lines: [String] = []
         let output: Result<String, CommandFailure>
         do {
@@ -46,7 +54,7 @@ struct Outbox: AsyncParsableCommand {
             }
             if flush {
                 let pass = try await notifier.flushOutbox()
-                lines.append("Flushed: \(pass.delivered) delivered, \(pass.rescheduled) still failing, \(pass.gaveUp) given up.")
+                lines.append("Flushed: \(pass.delivered) delivered, \(pass.rescheduled) still waiting, \(pass.failed) failed, \(pass.expired) expired.")
             }
             let entries = try await notifier.outboxEntries()
             if json {
@@ -58,10 +66,22 @@ struct Outbox: AsyncParsableCommand {
         } catch let failure as CommandFailure {
             output = .failure(failure)
         } catch {
-            output = .failure(CommandFailure("outbox unavailable: \(notifier.redactor.redact(String(describing: error)))"))
+            output = .failure(CommandFailure("outbox unavailable: \(notifier.redact(String(describing: error)))"))
         }
         await notifier.shutdown()
         try Output.finish(output)
+    }
+
+    /// Works the outbox until nothing this configuration can send waits (the detached flusher).
+    static func drain(_ runtime: Runtime) async {
+        let notifier = runtime.notifier
+        let directory = Store.directory(configuration: runtime.configuration)
+        // Another flusher of this configuration is at work: it sends these too.
+        if BackgroundFlusher.lock(stateDirectory: directory, configurationKey: notifier.outboxTargetsKey) {
+            let pass = await notifier.drainOutbox()
+            runtime.logger.info("background flush: \(pass.delivered) delivered, \(pass.failed) failed, \(pass.expired) expired")
+        }
+        await notifier.shutdown()
     }
 
     static func table(_ entries: [Reports.OutboxEntry]) -> String {

@@ -65,10 +65,10 @@ struct Serve: AsyncParsableCommand {
     /// Serves MCP over stdin/stdout until the client closes stdin.
     static func serveStdio() async throws {
         let runtime = try Runtime.start(defaultLogLevel: .warning, worksOutbox: true)
-        let configured = runtime.notifier.setup.configured.map(\.id)
+        let configured = runtime.notifier.configuredChannels
         runtime.logger.info("serving MCP over stdio", metadata: ["channels": "\(configured.joined(separator: ","))"])
         // In-flight calls end within the channel timeout; allow a little more to answer them.
-        let drain = runtime.notifier.dispatcher.settings.timeout + .seconds(2)
+        let drain = runtime.notifier.attemptTimeout + .seconds(2)
         try await serving(runtime, transport: "stdio") { server in
             try await server.runStdio(logger: Logger(label: "mcp-push.transport"), drainTimeout: drain)
         }

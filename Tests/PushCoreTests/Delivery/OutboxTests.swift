@@ -70,7 +70,7 @@ import Testing
             #expect(try await second.outboxEntries().isEmpty)
             let history = try await second.recentDeliveries(limit: 10)
             #expect(history.first?.ok == true)
-            #expect(history.first?.source == "outbox")
+            #expect(history.first?.source == .outbox)
             await second.shutdown()
             #expect(service.delivered.withLock { $0 } == ["Deploy finished"])
         }
@@ -185,7 +185,7 @@ import Testing
             let second = try notifier(variables, directory: directory)
             let again = try await second.send(title: "Done", content: "same")
             #expect(again.status == .skipped)
-            #expect(again.reason == "duplicate")
+            #expect(again.reason == .duplicate)
             #expect(try await second.send(title: "Done", content: "different").status == .success)
             await second.shutdown()
             #expect(fake.requests.count == 2)
@@ -220,7 +220,7 @@ import Testing
         let twoAMinute = [RateLimit(2, per: .seconds(60))]
         let now = Date()
         _ = try store.enqueue(
-            channel: "ntfy", message: Message(title: "earlier", body: "waiting"), reason: "rate_limit", notBefore: now,
+            channel: "ntfy", message: Message(title: "earlier", body: "waiting"), reason: .rateLimit, notBefore: now,
             attempts: 0, lastError: nil)
 
         let first = try store.admit([("dingtalk", twoAMinute), ("ntfy", twoAMinute), ("bark", [])], now: now)
