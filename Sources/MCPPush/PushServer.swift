@@ -27,8 +27,15 @@ public struct PushServer: Sendable {
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: PushTools.all)
         }
+        let weakServer = WeakServer(server)
         await server.withMethodHandler(CallTool.self) { params in
-            try await PushTools.call(params.name, arguments: params.arguments, notifier: notifier)
+            let progress = params._meta?.progressToken.map { token in
+                CallProgress { progress, total, message in
+                    let parameters = ProgressNotification.Parameters(progressToken: token, progress: progress, total: total, message: message)
+                    try? await weakServer.server?.notify(ProgressNotification.message(parameters))
+                }
+            }
+            return try await PushTools.call(params.name, arguments: params.arguments, notifier: notifier, progress: progress)
         }
         await server.withMethodHandler(ListPrompts.self) { _ in
             ListPrompts.Result(prompts: [Self.prompt])
@@ -66,6 +73,16 @@ public struct PushServer: Sendable {
         try await server.start(transport: transport)
         await server.waitUntilCompleted()
         await transport.drain(timeout: drainTimeout)
+        // Calls still under way are interrupted: each delivery in flight is queued for the next
+        // mcp-push process rather than cancelled into nothing.
+        await notifier.interruptCalls()
         await server.stop()
     }
+}
+
+/// The server as its own handlers see it: weakly, so a closed HTTP session's server is freed.
+private final class WeakServer: Sendable {
+    nonisolated(unsafe) weak var server: Server?
+
+    init(_ server: Server) { self.server = server }
 }

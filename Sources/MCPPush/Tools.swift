@@ -73,7 +73,10 @@ enum PushTools {
         outputSchema: ResultSchema.event)
 
     /// Runs a `tools/call`; bad arguments become an `isError` result naming the field.
-    static func call(_ name: String, arguments: [String: Value]?, notifier: Notifier) async throws -> CallTool.Result {
+    /// Progress is reported when the caller asked for it (`progress`, from its progress token).
+    static func call(
+        _ name: String, arguments: [String: Value]?, notifier: Notifier, progress: CallProgress? = nil
+    ) async throws -> CallTool.Result {
         guard name == sendName || name == eventName else {
             throw MCPError.invalidParams("Unknown tool '\(name)'; this server has \(sendName) and \(eventName).")
         }
@@ -82,21 +85,33 @@ enum PushTools {
             switch name {
             case sendName:
                 try arguments.rejectUnknown(allowed: ["title", "content", "channels"])
-                let result = try await notifier.send(
-                    title: try arguments.requiredString("title"),
-                    content: try arguments.requiredString("content"),
-                    channels: try arguments.optionalStringArray("channels"))
+                let title = try arguments.requiredString("title")
+                let content = try arguments.requiredString("content")
+                let channels = try arguments.optionalStringArray("channels")
+                let result = try await reporting(progress) { report throws(InputError) in
+                    try await notifier.send(title: title, content: content, channels: channels, progress: report)
+                }
                 return ResultEncoding.toolResult(result)
             default:
                 try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "data", "timestamp", "channels"])
                 let event = try arguments.runEvent()
-                let result = try await notifier.event(event, channels: try arguments.optionalStringArray("channels"))
+                let channels = try arguments.optionalStringArray("channels")
+                let result = try await reporting(progress) { report throws(InputError) in
+                    try await notifier.event(event, channels: channels, progress: report)
+                }
                 return ResultEncoding.toolResult(result)
             }
         } catch {
             return ResultEncoding.inputError(error, event: name == eventName ? arguments.partialEvent : nil)
         }
     }
+}
+
+private func reporting(
+    _ progress: CallProgress?, _ body: (Notifier.Progress?) async throws(InputError) -> DispatchResult
+) async throws(InputError) -> DispatchResult {
+    guard let progress else { return try await body(nil) }
+    return try await progress.run { report throws(InputError) in try await body(report) }
 }
 
 /// Tool arguments with checks that name the field and what it accepts.
@@ -156,12 +171,8 @@ struct Arguments {
             guard case .object(let object) = raw else {
                 throw InputError(field: "data", "'data' must be an object, got \(raw.typeName)")
             }
+            // What the values must be is checked once, by the core (RunEvent.validate), for every adapter.
             data = object.mapValues(JSONValue.init)
-            if let progress = data["progress"] {
-                guard let fraction = progress.double, (0...1).contains(fraction), progress.string == nil else {
-                    throw InputError(field: "data.progress", "'data.progress' must be a number from 0 to 1, got \(progress.text)")
-                }
-            }
         }
         var timestamp = Date()
         if let raw = values["timestamp"], raw != .null {

@@ -247,7 +247,7 @@ extension ChannelResult {
 
 extension Duration {
     /// `35 s`, `2 min`.
-    var roundedSecondsText: String {
+    public var roundedSecondsText: String {
         let seconds = Int((Double(milliseconds) / 1000).rounded(.up))
         return seconds < 120 ? "\(seconds) s" : "\((seconds + 59) / 60) min"
     }

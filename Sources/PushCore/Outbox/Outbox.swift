@@ -23,10 +23,10 @@ public struct Outbox: Sendable {
     static let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
 
     /// How long a call's own items stay claimed: its deadline and one more attempt, with room
-    /// to spare, so a live call is never taken over.
-    var callLease: Duration { settings.deadline + settings.timeout + .seconds(30) }
-    /// How long the worker's claim of one item lasts: one attempt, with room to spare.
-    var attemptLease: Duration { settings.timeout + .seconds(30) }
+    /// for the bookkeeping, so a live call is never taken over; a dead one's are taken over soon after.
+    var callLease: Duration { settings.deadline + settings.timeout + .seconds(10) }
+    /// How long the worker's claim of one item lasts: one attempt and the bookkeeping.
+    var attemptLease: Duration { settings.timeout + .seconds(10) }
 
     // MARK: A call's deliveries
 
