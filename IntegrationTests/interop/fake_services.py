@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,6 +20,8 @@ class FakeBark:
         self.device_key = device_key
         # Switched off, it answers 503 like a service behind a proxy that lost its backend.
         self.up = True
+        # Seconds to hold each request before answering 503 (a service that hangs, then fails).
+        self.hang = 0.0
         self.requests: list[dict[str, Any]] = []
         fake = self
 
@@ -30,6 +33,10 @@ class FakeBark:
                     body = json.loads(raw)
                 except ValueError:
                     body = None
+                if fake.hang:
+                    time.sleep(fake.hang)
+                    self._answer(503, {"code": 503, "message": "service unavailable"})
+                    return
                 if not fake.up:
                     self._answer(503, {"code": 503, "message": "service unavailable"})
                     return

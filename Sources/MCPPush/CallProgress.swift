@@ -20,8 +20,9 @@ struct CallProgress: Sendable {
     }
 
     /// Runs `body` with a progress callback for the core, reporting until it returns.
+    /// `expected`: the channels the call goes to, named while none has finished yet.
     func run<T: Sendable, Failure: Error>(
-        _ body: (@escaping Notifier.Progress) async throws(Failure) -> T
+        expecting expected: [ChannelID], _ body: (@escaping Notifier.Progress) async throws(Failure) -> T
     ) async throws(Failure) -> T {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         let ticker = Task {
@@ -36,7 +37,7 @@ struct CallProgress: Sendable {
             let started = clock.now
             var finished = 0
             var total: Int?
-            var waiting: [ChannelID] = []
+            var waiting = expected
             var progress = 0.0
             for await event in events {
                 let message: String

@@ -88,7 +88,7 @@ enum PushTools {
                 let title = try arguments.requiredString("title")
                 let content = try arguments.requiredString("content")
                 let channels = try arguments.optionalStringArray("channels")
-                let result = try await reporting(progress) { report throws(InputError) in
+                let result = try await reporting(progress, channels ?? notifier.configuredChannels) { report throws(InputError) in
                     try await notifier.send(title: title, content: content, channels: channels, progress: report)
                 }
                 return ResultEncoding.toolResult(result)
@@ -96,7 +96,7 @@ enum PushTools {
                 try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "data", "timestamp", "channels"])
                 let event = try arguments.runEvent()
                 let channels = try arguments.optionalStringArray("channels")
-                let result = try await reporting(progress) { report throws(InputError) in
+                let result = try await reporting(progress, channels ?? notifier.configuredChannels) { report throws(InputError) in
                     try await notifier.event(event, channels: channels, progress: report)
                 }
                 return ResultEncoding.toolResult(result)
@@ -108,10 +108,10 @@ enum PushTools {
 }
 
 private func reporting(
-    _ progress: CallProgress?, _ body: (Notifier.Progress?) async throws(InputError) -> DispatchResult
+    _ progress: CallProgress?, _ expected: [ChannelID], _ body: (Notifier.Progress?) async throws(InputError) -> DispatchResult
 ) async throws(InputError) -> DispatchResult {
     guard let progress else { return try await body(nil) }
-    return try await progress.run { report throws(InputError) in try await body(report) }
+    return try await progress.run(expecting: expected) { report throws(InputError) in try await body(report) }
 }
 
 /// Tool arguments with checks that name the field and what it accepts.

@@ -52,7 +52,8 @@ public struct Outbox: Sendable {
             return (result, .remove)
         }
         let queueReason: QueueReason = attempts.interrupted ? .interrupted : .retry
-        let wait = attempts.interrupted ? .zero : (attempts.retryAfter ?? .seconds(5))
+        // A service's Retry-After is honoured, but the background retry waits a few seconds at least.
+        let wait = attempts.interrupted ? .zero : max(attempts.retryAfter ?? .zero, .seconds(5))
         let until = Date().addingTimeInterval(wait.seconds)
         result.outcome = .queued(item: item, until: until, reason: queueReason, lastError: reason)
         return (result, .reschedule(at: until, attempts: result.attempts, lastError: reason, reason: queueReason))
