@@ -7,10 +7,13 @@ struct Outbox: AsyncParsableCommand {
         commandName: "outbox",
         abstract: "List, retry or drop the deliveries waiting in the outbox.",
         discussion: """
-            A delivery lands in the outbox when its service still failed transiently (network trouble, \
-            429, 5xx) at the call's deadline, or when a channel's rate limit was reached. A running \
-            `mcp-push serve` retries it in the background, and so does every mcp-push start, until \
-            it is delivered or MCP_PUSH_OUTBOX_MAX_AGE (default 24 h) passes.
+            Every delivery is written here before its first attempt; it stays when its service still \
+            failed transiently (network trouble, 429, 5xx) at the call's deadline, when a channel's rate \
+            limit was reached, or when the process sending it stopped. A running `mcp-push serve`, every \
+            mcp-push start, and the background flusher a `send` or `event` leaves behind retry it: only a \
+            process configured for the same target sends it. It ends delivered, failed for good, or expired \
+            (MCP_PUSH_OUTBOX_MAX_AGE, default 24 h), and the history says which. STATE is waiting, sending \
+            (under way in some process) or expired.
 
             Examples:
               mcp-push outbox
@@ -89,13 +92,14 @@ struct Outbox: AsyncParsableCommand {
         let now = Date()
         let rows = entries.map { entry in
             [
-                "\(entry.id)", entry.channel, Output.age(of: entry.createdAt, now: now),
+                "\(entry.id)", entry.channel, entry.state.rawValue + (entry.sendableHere ? "" : " (another configuration)"),
+                Output.age(of: entry.createdAt, now: now),
                 "\(entry.attempts)",
                 entry.nextAttemptAt <= now ? "now" : "in " + Output.age(of: now, now: entry.nextAttemptAt),
                 entry.title, entry.lastError ?? "",
             ]
         }
-        return Output.table(header: ["ID", "CHANNEL", "AGE", "ATTEMPTS", "NEXT TRY", "TITLE", "LAST ERROR"], rows: rows)
+        return Output.table(header: ["ID", "CHANNEL", "STATE", "AGE", "ATTEMPTS", "NEXT TRY", "TITLE", "LAST ERROR"], rows: rows)
             .joined(separator: "\n")
     }
 }
