@@ -48,7 +48,9 @@ public struct Outbox: Sendable {
     /// What becomes of a call's item, and the result the caller sees, once its attempts ended.
     func settle(_ attempts: RetryingDelivery.Attempts, item: Int64) -> (ChannelResult, OutboxSettlement) {
         var result = attempts.result
-        guard case .failed(let reason, true) = result.outcome, isWorked || attempts.interrupted else {
+        // An interrupted process's memory dies with it: only a shared file can keep that delivery.
+        let canWait = attempts.interrupted ? store.isPersistent : isWorked
+        guard case .failed(let reason, true) = result.outcome, canWait else {
             return (result, .remove)
         }
         let queueReason: QueueReason = attempts.interrupted ? .interrupted : .retry
