@@ -64,11 +64,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // Each agent's hook payloads and settings files (Claude Code, Codex CLI, Gemini CLI):
+        // payload to message, and merge-safe install / uninstall. Knows nothing of MCP.
+        .target(
+            name: "Agents",
+            dependencies: ["PushCore"]
+        ),
         .executableTarget(
             name: "mcp-push",
             dependencies: [
                 "PushCore",
                 "MCPPush",
+                "Agents",
                 "CurlOnDemand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +105,10 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "AgentsTests",
+            dependencies: ["Agents", "PushCore", "TestSupport"]
         ),
         .testTarget(
             name: "SMTPClientTests",
