@@ -32,6 +32,9 @@ echo "==> interop: official Python MCP client (mcp 2.x) over stdio and Streamabl
 export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
 .venv/bin/python -m pytest -q IntegrationTests/interop
 
+echo "==> agents' hooks: payloads as each agent documents them, at a fake service"
+.venv/bin/python -m pytest -q IntegrationTests/hooks
+
 echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
 .venv-mcp1/bin/python -m pytest -q IntegrationTests/interop_mcp1
 

@@ -99,14 +99,26 @@ public final class Notifier: Sendable {
     public typealias Progress = @Sendable (_ finished: ChannelResult, _ waiting: [ChannelID]) -> Void
 
     /// `notify_send`: one message to the configured (or the named) channels.
+    /// `runID` files the notification under a run (an agent session's, for the hooks).
     public func send(
-        title: String, content: String, channels: [ChannelID]? = nil, progress: Progress? = nil
+        title: String, content: String, channels: [ChannelID]? = nil, runID: String? = nil, progress: Progress? = nil
     ) async throws(InputError) -> DispatchResult {
         let title = try InputError.requireText(title, field: "title")
         let content = try InputError.requireText(content, field: "content")
         let channels = try InputError.validateChannels(channels)
         return await inFlight.run { [self] in
-            await notify(Message(title: title, body: content), channels: channels, runID: nil, progress: progress)
+            await notify(Message(title: title, body: content), channels: channels, runID: runID, progress: progress)
+        }
+    }
+
+    /// Records a run event without pushing anything (an agent's turn starting, say) and
+    /// returns the run as it stood before; nil when the run is new or the store failed.
+    public func recordOnly(_ event: RunEvent) async -> RunRecord? {
+        do {
+            return try await store.record(event)
+        } catch {
+            logger.warning("run history not recorded: \(redactor.redact(String(describing: error)))")
+            return nil
         }
     }
 

@@ -18,7 +18,7 @@ struct MCPPushCommand: AsyncParsableCommand {
               claude mcp add mcp-push -- /path/to/mcp-push --transport stdio
             """,
         version: PushCoreVersion.current,
-        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self],
+        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self, Hook.self],
         defaultSubcommand: Serve.self)
 
     /// Agents start the stdio server with the same few arguments on every session; those
@@ -26,6 +26,11 @@ struct MCPPushCommand: AsyncParsableCommand {
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
+            if arguments.first == "hook" && arguments.count > 1 && !arguments[1].hasPrefix("-") {
+                // An agent's hook: never an argument error, never a non-zero exit.
+                await Hook.run(Array(arguments.dropFirst()))
+                return
+            }
             if Serve.isPlainStdio(arguments) {
                 try await Serve.serveStdio()
                 return

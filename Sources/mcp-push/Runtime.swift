@@ -13,7 +13,12 @@ struct Runtime {
     /// to stderr and ends the command with exit status 2.
     /// Every command shares the on-disk store (history, outbox, rate-limit slots) with the
     /// other mcp-push processes; `worksOutbox` is for the long-running server.
-    static func start(defaultLogLevel: Logger.Level = .warning, worksOutbox: Bool = false) throws -> Runtime {
+    /// `adjusting` changes the loaded configuration before anything is built from it (the hooks cap
+    /// the deadline to their own).
+    static func start(
+        defaultLogLevel: Logger.Level = .warning, worksOutbox: Bool = false,
+        adjusting adjust: (Configuration) throws(ConfigurationError) -> Configuration = { $0 }
+    ) throws -> Runtime {
         let redactor = Redactor()
         let environment = ProcessInfo.processInfo.environment
         let level = environment["MCP_PUSH_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? defaultLogLevel
@@ -24,7 +29,7 @@ struct Runtime {
         }
         let logger = Logger(label: "mcp-push")
         do {
-            let configuration = try Configuration.load(environment: environment)
+            let configuration = try adjust(try Configuration.load(environment: environment))
             let notifier = try Notifier(
                 configuration: configuration, redactor: redactor, logger: logger, store: .shared, worksOutbox: worksOutbox)
             return Runtime(configuration: configuration, notifier: notifier, logger: logger)

@@ -1,0 +1,170 @@
+"""`mcp-push hook AGENT` with payloads shaped as each agent documents them: what is pushed
+(project, branch, duration, message, error) at a fake Bark, what is not, and that the hook
+never gets in the agent's way (exit 0, nothing on stdout, back within its deadline)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import time
+
+import pytest
+
+PAYLOADS = pathlib.Path(__file__).resolve().parent / "payloads"
+
+
+@pytest.fixture()
+def repo(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A git working copy on branch feature/parser, as `.git` lays it out."""
+    root = tmp_path / "shop-api"
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/feature/parser\n")
+    (root / "src").mkdir()
+    return root
+
+
+def payload(name: str, cwd: pathlib.Path) -> str:
+    return (PAYLOADS / f"{name}.json").read_text().replace('"CWD"', json.dumps(str(cwd)))
+
+
+def hook(binary: str, env: dict[str, str], agent: str, stdin: str = "", *arguments: str, timeout: float = 20):
+    started = time.monotonic()
+    done = subprocess.run([binary, "hook", agent, *arguments], input=stdin.encode(), env={**os.environ, **env},
+                          capture_output=True, timeout=timeout)
+    return done, time.monotonic() - started
+
+
+def pushed(bark) -> list[dict]:
+    return [r["body"] for r in bark.requests if isinstance(r["body"], dict)]
+
+
+def quiet(done) -> None:
+    """What every hook run must be: exit 0, nothing on stdout."""
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"", done.stdout
+
+
+def test_claude_stop_pushes_project_branch_duration_and_the_answer(binary, bark, bark_env, repo):
+    env = {**bark_env, "MCP_PUSH_HOOK_MIN_SECONDS": "0"}
+    started, _ = hook(binary, env, "claude", payload("claude_user_prompt_submit", repo / "src"))
+    quiet(started)
+    assert pushed(bark) == [], "a prompt is never pushed"
+    time.sleep(1.1)
+    done, _ = hook(binary, env, "claude", payload("claude_stop", repo / "src"))
+    quiet(done)
+    [message] = pushed(bark)
+    assert message["title"] == "✅ Claude Code finished: shop-api"
+    body = message["body"]
+    assert body.startswith("shop-api (feature/parser) · took 1s") or body.startswith("shop-api (feature/parser) · took 2s"), body
+    assert "All 412 tests pass.\nI refactored the parser" in body
+    assert "Next: review the migration" in body
+
+
+def test_short_turns_are_not_pushed_unless_the_start_is_unknown(binary, bark, bark_env, repo):
+    quiet(hook(binary, bark_env, "claude", payload("claude_user_prompt_submit", repo))[0])
+    quiet(hook(binary, bark_env, "claude", payload("claude_stop", repo))[0])
+    assert pushed(bark) == [], "a turn under MCP_PUSH_HOOK_MIN_SECONDS (60) is not pushed"
+    # No prompt since that turn ended: how long this one took is unknown, so it is pushed.
+    quiet(hook(binary, bark_env, "claude", payload("claude_stop", repo).replace("All 412", "All 413"))[0])
+    assert [m["title"] for m in pushed(bark)] == ["✅ Claude Code finished: shop-api"]
+    assert "took" not in pushed(bark)[0]["body"]
+
+
+def test_stop_failure_says_what_failed(binary, bark, bark_env, repo):
+    quiet(hook(binary, bark_env, "claude", payload("claude_stop_failure", repo))[0])
+    [message] = pushed(bark)
+    assert message["title"] == "❌ Claude Code failed: shop-api"
+    assert "Error: rate_limit: 429 Too Many Requests: retry in 60 s" in message["body"]
+
+
+def test_notifications_by_type(binary, bark, bark_env, repo):
+    quiet(hook(binary, bark_env, "claude", payload("claude_notification_auth", repo))[0])
+    quiet(hook(binary, bark_env, "claude", payload("claude_notification_idle", repo))[0])
+    assert pushed(bark) == [], "auth_success is ignored; idle_prompt is off by default"
+    quiet(hook(binary, bark_env, "claude", payload("claude_notification_permission", repo))[0])
+    [message] = pushed(bark)
+    assert message["title"] == "⏳ Claude Code needs you: shop-api"
+    assert "Claude needs your permission to use Bash" in message["body"]
+
+
+def test_idle_prompt_after_a_pushed_stop_is_not_pushed_again(binary, bark, bark_env, repo):
+    env = {**bark_env, "MCP_PUSH_HOOK_EVENTS": "finished,failed,needs_you,idle"}
+    quiet(hook(binary, env, "claude", payload("claude_stop", repo))[0])
+    quiet(hook(binary, env, "claude", payload("claude_notification_idle", repo))[0])
+    assert [m["title"] for m in pushed(bark)] == ["✅ Claude Code finished: shop-api"]
+    # After a new prompt, an idle prompt is news.
+    quiet(hook(binary, env, "claude", payload("claude_user_prompt_submit", repo))[0])
+    quiet(hook(binary, env, "claude", payload("claude_notification_idle", repo))[0])
+    assert [m["title"] for m in pushed(bark)][-1] == "⏳ Claude Code needs you: shop-api"
+
+
+def test_subagent_stop_is_off_by_default_and_unknown_events_are_ignored(binary, bark, bark_env, repo):
+    quiet(hook(binary, bark_env, "claude", payload("claude_subagent_stop", repo))[0])
+    quiet(hook(binary, bark_env, "claude", payload("claude_session_start", repo))[0])
+    done, _ = hook(binary, bark_env, "claude", payload("claude_unknown", repo))
+    quiet(done)
+    assert done.stderr == b""
+    assert pushed(bark) == []
+
+
+def test_codex_notify_argument_and_hooks_on_stdin(binary, bark, bark_env, repo):
+    quiet(hook(binary, bark_env, "codex", "", payload("codex_notify", repo))[0])
+    [first] = pushed(bark)
+    assert first["title"] == "✅ Codex CLI finished: shop-api"
+    assert "Renamed ConfigLoader to Settings" in first["body"]
+    quiet(hook(binary, bark_env, "codex", payload("codex_stop_failure", repo))[0])
+    assert pushed(bark)[-1]["title"] == "❌ Codex CLI failed: shop-api"
+    assert "Error: overloaded: upstream 529" in pushed(bark)[-1]["body"]
+    quiet(hook(binary, bark_env, "codex", payload("codex_user_prompt_submit", repo))[0])
+    quiet(hook(binary, {**bark_env, "MCP_PUSH_HOOK_MIN_SECONDS": "0"}, "codex", payload("codex_stop", repo))[0])
+    assert pushed(bark)[-1]["title"] == "✅ Codex CLI finished: shop-api"
+    assert "took 0s" in pushed(bark)[-1]["body"] or "took 1s" in pushed(bark)[-1]["body"]
+
+
+def test_gemini_events(binary, bark, bark_env, repo):
+    env = {**bark_env, "MCP_PUSH_HOOK_MIN_SECONDS": "0"}
+    quiet(hook(binary, env, "gemini", payload("gemini_before_agent", repo))[0])
+    assert pushed(bark) == []
+    quiet(hook(binary, env, "gemini", payload("gemini_after_agent", repo))[0])
+    assert pushed(bark)[-1]["title"] == "✅ Gemini CLI finished: shop-api"
+    assert "Added the 0.2.0 entry" in pushed(bark)[-1]["body"]
+    quiet(hook(binary, env, "gemini", payload("gemini_notification", repo))[0])
+    assert pushed(bark)[-1]["title"] == "⏳ Gemini CLI needs you: shop-api"
+    assert "rm -rf build/" in pushed(bark)[-1]["body"]
+
+
+@pytest.mark.parametrize("agent, stdin", [
+    ("claude", ""), ("claude", "not json at all"), ("claude", "[1, 2, 3]"), ("claude", "\xff\xfe garbage"),
+    ("vim", '{"hook_event_name": "Stop"}'), ("codex", '{"type": 42}'),
+])
+def test_garbage_is_one_line_on_stderr_and_exit_0(binary, bark, bark_env, agent, stdin):
+    done, _ = hook(binary, bark_env, agent, stdin)
+    quiet(done)
+    assert len(done.stderr.decode().strip().splitlines()) <= 1, done.stderr
+    assert pushed(bark) == []
+
+
+def test_no_channel_configured_still_exits_0_quietly(binary, tmp_path, repo):
+    env = {"MCP_PUSH_STATE_DIR": str(tmp_path / "state"), "MCP_PUSH_CONFIG": os.devnull, "XDG_CONFIG_HOME": "/nonexistent",
+           "BARK_PUSH": ""}
+    done, _ = hook(binary, env, "claude", payload("claude_stop", repo))
+    quiet(done)
+
+
+def test_a_hanging_channel_never_holds_the_agent_and_nothing_is_lost(binary, bark, bark_env, repo):
+    env = {**bark_env, "MCP_PUSH_HOOK_DEADLINE": "3"}
+    bark.hang = 8  # holds each request 8 s, then fails
+    done, elapsed = hook(binary, env, "claude", payload("claude_stop_failure", repo))
+    quiet(done)
+    assert elapsed < 3.5, f"the hook took {elapsed:.1f} s"
+    bark.hang = 0
+    # The background flusher the hook left behind delivers it once the service answers.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not [m for m in pushed(bark) if m.get("title", "").startswith("❌")]:
+        time.sleep(0.2)
+    assert [m["title"] for m in pushed(bark) if m.get("title")] == ["❌ Claude Code failed: shop-api"]
+    history = subprocess.run([binary, "history", "--json"], env={**os.environ, **env}, capture_output=True, text=True, timeout=20)
+    deliveries = json.loads(history.stdout)
+    assert deliveries[0]["ok"] is True and deliveries[0]["source"] == "outbox"

@@ -1,0 +1,180 @@
+import Agents
+import ArgumentParser
+import Foundation
+import Logging
+import PushCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `mcp-push hook claude|codex|gemini`: what the agents' hooks run. Reads the agent's payload,
+/// pushes "finished", "failed" or "needs you" through the same dispatcher, history and outbox
+/// as everything else, and never gets in the agent's way: it always exits 0, prints nothing
+/// on stdout, and returns within MCP_PUSH_HOOK_DEADLINE (what is not delivered by then is
+/// finished by a background flusher).
+struct Hook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hook",
+        abstract: "Run by Claude Code, Codex CLI and Gemini CLI hooks: push when a turn finishes, fails or needs you.",
+        discussion: """
+            Reads the agent's hook JSON on stdin (Codex's `notify` passes it as the argument). Always exits 0 \
+            and writes nothing on stdout. `mcp-push install <agent>` wires it; docs/AGENTS.md lists the events.
+            Settings: MCP_PUSH_HOOK_EVENTS (finished,failed,needs_you by default; also idle, subagent; or all), \
+            MCP_PUSH_HOOK_MIN_SECONDS (60: shorter finished turns are not pushed; 0 = always), \
+            MCP_PUSH_HOOK_DEADLINE (5 s).
+
+            Examples:
+              echo '{"hook_event_name":"Stop","session_id":"s1","cwd":"/src/app"}' | mcp-push hook claude
+              mcp-push hook codex '{"type":"agent-turn-complete","thread-id":"t1","cwd":"/src/app"}'
+            """)
+
+    @Argument(help: "claude, codex or gemini.")
+    var agent: String
+
+    @Argument(help: "The payload, when the agent passes it as an argument (Codex's notify).")
+    var payload: String?
+
+    func run() async throws {
+        await Self.run(Array(CommandLine.arguments.dropFirst(2)))
+    }
+
+    /// Runs the hook from raw arguments (agent, optional payload), without argument parsing:
+    /// the command that runs on every turn stays cheap, and no argument mistake exits non-zero.
+    static func run(_ arguments: [String]) async {
+        let started = ContinuousClock.now
+        let environment = ProcessInfo.processInfo.environment
+        let policyDeadline = (try? HookPolicy(configuration: Configuration(environment)))?.deadline ?? .seconds(5)
+        Watchdog.exit(after: policyDeadline)
+        guard let name = arguments.first, let agent = Agent(rawValue: name.lowercased()) else {
+            complain("unknown agent '\(arguments.first ?? "")'; use claude, codex or gemini")
+            return
+        }
+        let payload: Data
+        if arguments.count > 1 {
+            payload = Data(arguments[1].utf8)
+        } else {
+            payload = readStandardInput(limit: 4 << 20)
+        }
+        let event: HookEvent
+        do {
+            event = try HookEvent.parse(payload, agent: agent)
+        } catch {
+            complain("\(agent.rawValue) hook: \(error.description)")
+            return
+        }
+        guard let kind = event.kind else { return }  // not an event mcp-push acts on
+
+        let runtime: Runtime
+        let policy: HookPolicy
+        do {
+            runtime = try Runtime.start { configuration throws(ConfigurationError) in
+                try capped(configuration, by: try HookPolicy(configuration: configuration).deadline - (ContinuousClock.now - started))
+            }
+            policy = try HookPolicy(configuration: runtime.configuration)
+        } catch {
+            return  // Runtime.start printed the configuration error
+        }
+        await handle(event, kind: kind, policy: policy, runtime: runtime)
+    }
+
+    private static func handle(_ event: HookEvent, kind: HookEvent.Kind, policy: HookPolicy, runtime: Runtime) async {
+        let notifier = runtime.notifier
+        let at = Date()
+        let runID = event.runID ?? "\(event.agent.rawValue):\(event.cwd ?? "unknown")"
+        let record: (RunEvent.Kind) async -> RunRecord? = { runKind in
+            await notifier.recordOnly(RunEvent(runID: runID, kind: runKind, message: "\(event.agent.rawValue) \(event.name)", timestamp: at))
+        }
+        var turn: Duration?
+        switch kind {
+        case .turnStarted:
+            _ = await record(.start)
+            await notifier.shutdown()
+            return
+        case .finished, .subagent:
+            let previous = await (kind == .finished ? record(.end) : record(.update))
+            if let start = previous?.startedAt, at >= start, previous?.finishedAt.map({ $0 < start }) ?? true {
+                turn = .milliseconds(Int64(at.timeIntervalSince(start) * 1000))
+            }
+        case .failed:
+            _ = await record(.error)
+        case .idle:
+            // It follows a turn that ended: when that turn's end was pushed, this says nothing new.
+            let previous = await record(.update)
+            if previous?.lastEvent == RunEvent.Kind.end.rawValue {
+                await notifier.shutdown()
+                return
+            }
+        case .needsYou:
+            _ = await record(.update)
+        }
+        guard policy.pushed.contains(kind) else {
+            await notifier.shutdown()
+            return
+        }
+        if kind == .finished, let turn, turn < policy.minimumTurn {
+            runtime.logger.info("turn took \(EventFormatter.durationText(turn)), under \(HookPolicy.minimumSecondsVariable): not pushed")
+            await notifier.shutdown()
+            return
+        }
+        let message = HookMessage.message(for: event, workspace: event.cwd.map(Workspace.init(directory:)), turn: turn)
+        do {
+            _ = try await runtime.sending { notifier throws(InputError) in
+                try await notifier.send(title: message.title, content: message.body, runID: runID)
+            }
+        } catch {
+            complain("\(event.agent.rawValue) hook: \(error.description)")
+        }
+    }
+
+    /// The configuration with the call's deadline and attempt time inside the hook's own, less
+    /// the time for the bookkeeping after it: a slow channel times out in time, and its delivery
+    /// is queued for the background flusher.
+    static func capped(_ configuration: Configuration, by remaining: Duration) throws(ConfigurationError) -> Configuration {
+        let budget = max(0.5, remaining.secondsValue - 1.5)
+        func value(_ name: String, default fallback: Double) -> String {
+            let configured = configuration[name].flatMap(Double.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? fallback
+            return String(min(configured, budget))
+        }
+        return configuration
+            .with("MCP_PUSH_DEADLINE", value("MCP_PUSH_DEADLINE", default: 30))
+            .with("MCP_PUSH_TIMEOUT", value("MCP_PUSH_TIMEOUT", default: 15))
+    }
+
+    private static func complain(_ text: String) {
+        FileHandle.standardError.write(Data("mcp-push: \(text)\n".utf8))
+    }
+
+    /// Everything on stdin up to `limit` bytes (a payload is a few kilobytes).
+    private static func readStandardInput(limit: Int) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while data.count < limit {
+            let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data.append(contentsOf: buffer[..<count])
+        }
+        return data
+    }
+}
+
+/// Ends the process with status 0 when the hook's deadline passes, whatever it is waiting on
+/// (a locked store, a stdin that never closes): an agent's turn is never held up by us.
+enum Watchdog {
+    static func exit(after deadline: Duration) {
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: deadline.secondsValue)
+            FileHandle.standardError.write(Data("mcp-push: hook deadline (\(deadline.secondsValue) s) reached; exiting\n".utf8))
+            _exit(0)
+        }
+        thread.stackSize = 64 * 1024
+        thread.start()
+    }
+}
+
+extension Duration {
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
