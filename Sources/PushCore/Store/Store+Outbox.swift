@@ -129,11 +129,18 @@ extension Store {
         owner: String, targets: [OutboxTarget], lease: Duration, limit: Int, now: Date = Date()
     ) throws -> [OutboxItem] {
         guard !targets.isEmpty else { return [] }
+        var arguments = Self.sendableArguments(targets)
+        arguments["now"] = now.timeIntervalSince1970
+        arguments["limit"] = limit
+        // Most passes find nothing: look before taking the write lock.
+        let anyDue = try database.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS(SELECT 1 FROM outbox o WHERE \(Self.dueCondition) AND \(Self.sendableCondition))",
+                arguments: StatementArguments(arguments)) ?? false
+        }
+        guard anyDue else { return [] }
         return try exclusive { db in
             let time = now.timeIntervalSince1970
-            var arguments = Self.sendableArguments(targets)
-            arguments["now"] = time
-            arguments["limit"] = limit
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM outbox o WHERE \(Self.dueCondition) AND \(Self.sendableCondition) ORDER BY o.id LIMIT :limit",
@@ -166,17 +173,19 @@ extension Store {
     /// expired, whichever process queued them, and records each as a failed delivery in the
     /// history. Items under way are left to their claim. Returns the expired items.
     public func expire(maximumAge: Duration, now: Date = Date()) throws -> [OutboxItem] {
-        try exclusive { db in
+        let condition = """
+            expired_at IS NULL AND (claimed_until IS NULL OR claimed_until < :now)
+              AND COALESCE(expires_at, created_at + :age) < :now
+            """
+        let arguments: StatementArguments = ["now": now.timeIntervalSince1970, "age": maximumAge.seconds]
+        // Most passes find nothing: look before taking the write lock.
+        let anyExpired = try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE \(condition))", arguments: arguments) ?? false
+        }
+        guard anyExpired else { return [] }
+        return try exclusive { db in
             let time = now.timeIntervalSince1970
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM outbox
-                    WHERE expired_at IS NULL AND (claimed_until IS NULL OR claimed_until < :now)
-                      AND COALESCE(expires_at, created_at + :age) < :now
-                    ORDER BY id
-                    """,
-                arguments: ["now": time, "age": maximumAge.seconds])
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE \(condition) ORDER BY id", arguments: arguments)
             let items = rows.map(OutboxItem.init)
             for item in items {
                 let waited = Duration.seconds(now.timeIntervalSince(item.createdAt)).roundedSecondsText
