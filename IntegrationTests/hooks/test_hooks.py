@@ -168,3 +168,24 @@ def test_a_hanging_channel_never_holds_the_agent_and_nothing_is_lost(binary, bar
     history = subprocess.run([binary, "history", "--json"], env={**os.environ, **env}, capture_output=True, text=True, timeout=20)
     deliveries = json.loads(history.stdout)
     assert deliveries[0]["ok"] is True and deliveries[0]["source"] == "outbox"
+
+
+def test_a_stdin_that_never_closes_and_a_closed_stderr_still_end_in_time_with_0(binary, bark, bark_env):
+    env = {**os.environ, **bark_env, "MCP_PUSH_HOOK_DEADLINE": "2"}
+    started = time.monotonic()
+    process = subprocess.Popen([binary, "hook", "claude"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    process.stdin.write(b'{"hook_event_name": "Stop", ')  # and never the rest, never EOF
+    process.stdin.flush()
+    process.stderr.close()
+    assert process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 3
+    assert process.stdout.read() == b""
+    process.stdin.close()
+
+
+def test_a_huge_payload_is_refused_quietly(binary, bark, bark_env, repo):
+    huge = payload("claude_stop", repo).replace("All 412 tests pass.", "x" * (6 << 20))
+    done, _ = hook(binary, bark_env, "claude", huge)
+    quiet(done)
+    assert pushed(bark) == []

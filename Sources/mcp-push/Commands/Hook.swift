@@ -45,6 +45,8 @@ struct Hook: AsyncParsableCommand {
     /// the command that runs on every turn stays cheap, and no argument mistake exits non-zero.
     static func run(_ arguments: [String]) async {
         let started = ContinuousClock.now
+        // An agent that closed our stderr must not turn a warning into a SIGPIPE death (a non-zero exit).
+        signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
         let policyDeadline = (try? HookPolicy(configuration: Configuration(environment)))?.deadline ?? .seconds(5)
         Watchdog.exit(after: policyDeadline)
@@ -143,8 +145,10 @@ struct Hook: AsyncParsableCommand {
             .with("MCP_PUSH_TIMEOUT", value("MCP_PUSH_TIMEOUT", default: 15))
     }
 
-    private static func complain(_ text: String) {
-        FileHandle.standardError.write(Data("mcp-push: \(text)\n".utf8))
+    static func complain(_ text: String) {
+        // write(2), not FileHandle, whose write traps when the agent closed our stderr.
+        let line = Array("mcp-push: \(text)\n".utf8)
+        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     /// Everything on stdin up to `limit` bytes (a payload is a few kilobytes).
@@ -167,7 +171,7 @@ enum Watchdog {
     static func exit(after deadline: Duration) {
         let thread = Thread {
             Thread.sleep(forTimeInterval: deadline.secondsValue)
-            FileHandle.standardError.write(Data("mcp-push: hook deadline (\(deadline.secondsValue) s) reached; exiting\n".utf8))
+            Hook.complain("hook deadline (\(deadline.secondsValue) s) reached; exiting")
             _exit(0)
         }
         thread.stackSize = 64 * 1024
