@@ -61,7 +61,7 @@ public final class Notifier: Sendable {
         storeTask = Task.detached {
             guard let directory else { return Store.inMemory() }
             let store = Store.open(directory: directory, logger: logger)
-            try? store.prune(retentionDays: retentionDays)
+            try? store.prune(retentionDays: retentionDays, interval: 3600)
             return store
         }
     }

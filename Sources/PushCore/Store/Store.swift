@@ -154,10 +154,18 @@ public final class Store: Sendable {
         }
     }
 
-    /// Deletes history older than `days` (`MCP_PUSH_RETENTION_DAYS`) and expired bookkeeping.
-    public func prune(retentionDays: Int, now: Date = Date()) throws {
+    /// Deletes history older than `days` (`MCP_PUSH_RETENTION_DAYS`) and expired bookkeeping, at
+    /// most once per `interval` across processes (every hook and CLI command opens the store).
+    public func prune(retentionDays: Int, now: Date = Date(), interval: TimeInterval = 0) throws {
         let cutoff = now.timeIntervalSince1970 - Double(retentionDays) * 86_400
+        if interval > 0 {
+            let last = try database.read { db in try Double.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pruned_at'") }
+            if let last, now.timeIntervalSince1970 - last < interval { return }
+        }
         try database.write { db in
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES('pruned_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [now.timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM delivery WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM notification WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM event WHERE at < ?", arguments: [cutoff])
