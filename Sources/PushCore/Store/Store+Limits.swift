@@ -109,7 +109,7 @@ extension Store {
     /// True when the same message was pushed within `window` (``record(_:title:runID:rememberingDigest:outboxItems:at:)``
     /// remembers what was pushed).
     public func isDuplicate(_ digest: String, window: Duration, now: Date = Date()) throws -> Bool {
-        try database.read { db in
+        try lookup { db in
             let time = now.timeIntervalSince1970
             let seen = try Double.fetchOne(
                 db.cachedStatement(sql: "SELECT at FROM recent_message WHERE digest = ?"), arguments: [digest])

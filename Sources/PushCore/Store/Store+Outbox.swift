@@ -133,7 +133,7 @@ extension Store {
         arguments["now"] = now.timeIntervalSince1970
         arguments["limit"] = limit
         // Most passes find nothing: look before taking the write lock.
-        let anyDue = try database.read { db in
+        let anyDue = try lookup { db in
             try Bool.fetchOne(
                 db, sql: "SELECT EXISTS(SELECT 1 FROM outbox o WHERE \(Self.dueCondition) AND \(Self.sendableCondition))",
                 arguments: StatementArguments(arguments)) ?? false
@@ -157,7 +157,7 @@ extension Store {
     /// When the next item one of `targets` can send is due; nil when none waits.
     public func nextDue(targets: [OutboxTarget]) throws -> Date? {
         guard !targets.isEmpty else { return nil }
-        return try database.read { db in
+        return try lookup { db in
             let next = try Double.fetchOne(
                 db,
                 sql: """
@@ -179,7 +179,7 @@ extension Store {
             """
         let arguments: StatementArguments = ["now": now.timeIntervalSince1970, "age": maximumAge.seconds]
         // Most passes find nothing: look before taking the write lock.
-        let anyExpired = try database.read { db in
+        let anyExpired = try lookup { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE \(condition))", arguments: arguments) ?? false
         }
         guard anyExpired else { return [] }
