@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Every channel mcp-push supports, in the order results and `mcp-push channels` list them.
 public enum ChannelCatalogue {
     public static let all: [any Channel.Type] = [
@@ -72,9 +74,27 @@ public struct ChannelSetup: Sendable {
     public var configured: [any Channel] { entries.compactMap(\.channel) }
 
     /// What this process can send from the outbox: each configured channel's target.
-    public var outboxTargets: [OutboxTarget] { configured.map(\.outboxTarget) }
+    public var outboxTargets: [OutboxTarget] { configured.map(target(of:)) }
+
+    /// A channel's outbox target, its fingerprint hashed once per process, when first needed
+    /// (not at start-up: the first SHA-256 initialises BoringSSL, about a millisecond).
+    public func target(of channel: any Channel) -> OutboxTarget {
+        targets.cache.withLock { cache in
+            if let known = cache[channel.id] { return known }
+            let target = channel.outboxTarget
+            cache[channel.id] = target
+            return target
+        }
+    }
+
+    private let targets = TargetCache()
 
     public func entry(_ id: ChannelID) -> ChannelEntry? { entries.first { $0.descriptor.id == id } }
 
     public var secrets: [String] { configured.flatMap(\.secrets) }
+}
+
+/// The outbox targets a process has hashed so far (shared by copies of its ``ChannelSetup``).
+private final class TargetCache: Sendable {
+    let cache = Mutex<[ChannelID: OutboxTarget]>([:])
 }

@@ -123,7 +123,7 @@ struct Dispatcher: Sendable {
         // Each channel gets the message cut to its service's limit, written ahead in one transaction.
         let fitted = targets.map { message.fitted(to: type(of: $0).descriptor.maximumLength) }
         let planned = zip(targets, fitted).map { channel, message in
-            var target = channel.outboxTarget
+            var target = setup.target(of: channel)
             // Held back for its rate limit, a message must wait where someone will send it.
             if !outbox.isWorked { target.rateLimits = [] }
             return Store.PlannedDelivery(target: target, message: message)

@@ -67,6 +67,8 @@ public struct Outbox: Sendable {
     /// queued it. Each target's items go in queue order.
     @discardableResult
     func work(_ setup: ChannelSetup, sender: RetryingDelivery, now: Date = Date()) async -> OutboxPass {
+        // Most passes find an empty outbox: one lookup, nothing else.
+        guard (try? store.hasLiveOutboxItems()) ?? true else { return OutboxPass() }
         var expired = 0
         do {
             expired = try store.expire(maximumAge: settings.outboxMaximumAge, now: now).count
@@ -81,7 +83,7 @@ public struct Outbox: Sendable {
             logger.warning("outbox unavailable: \(redactor.redact(String(describing: error)))")
             return OutboxPass(expired: expired)
         }
-        let channels = Dictionary(setup.configured.map { ($0.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
+        let channels = Dictionary(setup.configured.map { (setup.target(of: $0).fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         let byTarget = Dictionary(grouping: items) { $0.target ?? $0.channel }
         var total = await withTaskGroup(of: OutboxPass.self) { group in
             for (_, queue) in byTarget {

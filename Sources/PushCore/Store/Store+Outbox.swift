@@ -154,6 +154,11 @@ extension Store {
         }
     }
 
+    /// Whether anything waits or is under way in the outbox (expired items aside).
+    public func hasLiveOutboxItems() throws -> Bool {
+        try lookup { db in try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE expired_at IS NULL)") ?? false }
+    }
+
     /// When the next item one of `targets` can send is due; nil when none waits.
     public func nextDue(targets: [OutboxTarget]) throws -> Date? {
         guard !targets.isEmpty else { return nil }
