@@ -74,11 +74,11 @@ public struct ChannelSetup: Sendable {
     public var configured: [any Channel] { entries.compactMap(\.channel) }
 
     /// What this process can send from the outbox: each configured channel's target.
-    public var outboxTargets: [OutboxTarget] { configured.map(target(of:)) }
+    package var outboxTargets: [OutboxTarget] { configured.map(target(of:)) }
 
     /// A channel's outbox target, its fingerprint hashed once per process, when first needed
     /// (not at start-up: the first SHA-256 initialises BoringSSL, about a millisecond).
-    public func target(of channel: any Channel) -> OutboxTarget {
+    package func target(of channel: any Channel) -> OutboxTarget {
         targets.cache.withLock { cache in
             if let known = cache[channel.id] { return known }
             let target = channel.outboxTarget

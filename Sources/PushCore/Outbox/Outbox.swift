@@ -10,11 +10,11 @@ import Logging
 /// expiry (`MCP_PUSH_OUTBOX_MAX_AGE`) ends an item unsent, and then says so in the history.
 /// Delivery is at least once: a process killed while the service held its request
 /// leaves an item that is sent again when its claim runs out.
-public struct Outbox: Sendable {
+package struct Outbox: Sendable {
     let store: Store
     /// Whether waiting items will be worked: the shared file, or this server's memory while it runs
     /// the worker. Otherwise a transient failure is reported failed, not queued.
-    public let isWorked: Bool
+    let isWorked: Bool
     let settings: DispatchSettings
     let redactor: Redactor
     let logger: Logger

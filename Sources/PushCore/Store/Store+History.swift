@@ -79,7 +79,7 @@ extension Store {
     /// the call settled. `notificationID` is the row ``beginCall(_:title:runID:owner:lease:expiresAt:now:)``
     /// wrote ahead; without it a new row is added. Returns the notification's id.
     @discardableResult
-    public func record(
+    package func record(
         _ result: DispatchResult, title: String, runID: String? = nil, notificationID: Int64? = nil,
         rememberingDigest digest: String? = nil, settling settlements: [(item: Int64, OutboxSettlement)] = [], at: Date = Date()
     ) throws -> Int64 {
@@ -114,7 +114,7 @@ extension Store {
     }
 
     /// One channel's part of a call about to be sent.
-    public struct PlannedDelivery: Sendable {
+    package struct PlannedDelivery: Sendable {
         public var target: OutboxTarget
         public var message: Message
 
@@ -128,7 +128,7 @@ extension Store {
     /// `sending`), and per channel its rate-limit admission and an outbox item, claimed by
     /// `owner` until `lease` passes when it goes now (so a process killed mid-send leaves it
     /// to the next one), or waiting for its turn otherwise.
-    public func beginCall(
+    package func beginCall(
         _ deliveries: [PlannedDelivery], title: String, runID: String?, owner: String, lease: Duration, expiresAt: Date,
         now: Date = Date()
     ) throws -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)]) {
@@ -162,7 +162,7 @@ extension Store {
 
     /// Records a delivery made later by the outbox, under the notification it belongs to, and
     /// settles the item, in one transaction.
-    public func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, settlement: OutboxSettlement, at: Date = Date()) throws {
+    package func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, settlement: OutboxSettlement, at: Date = Date()) throws {
         try database.write { db in
             if settlement == .remove {
                 try Self.insertDelivery(db, result, notificationID: item.notificationID, at: at, source: .outbox)
@@ -171,7 +171,7 @@ extension Store {
         }
     }
 
-    public func recentDeliveries(limit: Int, channel: String? = nil) throws -> [DeliveryRecord] {
+    package func recentDeliveries(limit: Int, channel: String? = nil) throws -> [DeliveryRecord] {
         try database.read { db in
             let filter = channel == nil ? "" : "WHERE delivery.channel = ?"
             let arguments: StatementArguments = channel.map { [$0, limit] } ?? [limit]
@@ -187,7 +187,7 @@ extension Store {
         }
     }
 
-    public func activity(channel: String) throws -> ChannelActivity {
+    package func activity(channel: String) throws -> ChannelActivity {
         try database.read { db in
             let success: Double? = try Double.fetchOne(db, sql: "SELECT MAX(at) FROM delivery WHERE channel = ? AND ok = 1", arguments: [channel])
             let failure = try Row.fetchOne(

@@ -21,7 +21,7 @@ public struct RateLimit: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-public enum RateDecision: Sendable, Equatable {
+package enum RateDecision: Sendable, Equatable {
     /// A slot was taken: send now.
     case send
     /// Over the limit until then.
@@ -29,7 +29,7 @@ public enum RateDecision: Sendable, Equatable {
 }
 
 /// Whether a channel may send now, decided for every channel of a call at once.
-public enum Admission: Sendable, Equatable {
+package enum Admission: Sendable, Equatable {
     /// A slot was taken (or the channel has no limit): send now.
     case send
     /// Earlier messages for this channel wait in the outbox: queue behind them, in order.
@@ -47,7 +47,7 @@ public enum Admission: Sendable, Equatable {
 
 extension Store {
     /// Takes a send slot for `channel` if every limit allows one now, atomically across processes.
-    public func reserveSlot(channel: String, limits: [RateLimit], now: Date = Date()) throws -> RateDecision {
+    package func reserveSlot(channel: String, limits: [RateLimit], now: Date = Date()) throws -> RateDecision {
         guard !limits.isEmpty else { return .send }
         return try exclusive { db in try Self.takeSlot(db, channel: channel, limits: limits, at: now) }
     }
@@ -55,7 +55,7 @@ extension Store {
     /// Admits channels in a single transaction (one lock, one commit, rather than two round
     /// trips per channel): a channel with messages already waiting queues behind them;
     /// otherwise it takes a slot or learns when the next one is free.
-    public func admit(_ channels: [(id: String, limits: [RateLimit])], now: Date = Date()) throws -> [String: Admission] {
+    package func admit(_ channels: [(id: String, limits: [RateLimit])], now: Date = Date()) throws -> [String: Admission] {
         let limited = channels.filter { !$0.limits.isEmpty }
         guard !limited.isEmpty else { return [:] }
         return try exclusive { db in
@@ -108,7 +108,7 @@ extension Store {
 
     /// True when the same message was pushed within `window` (``record(_:title:runID:rememberingDigest:outboxItems:at:)``
     /// remembers what was pushed).
-    public func isDuplicate(_ digest: String, window: Duration, now: Date = Date()) throws -> Bool {
+    package func isDuplicate(_ digest: String, window: Duration, now: Date = Date()) throws -> Bool {
         try lookup { db in
             let time = now.timeIntervalSince1970
             let seen = try Double.fetchOne(
@@ -127,7 +127,7 @@ extension Store {
     }
 
     /// Identifies a message for duplicate detection (title, content and the channels asked for).
-    public static func digest(of message: Message, channels: [ChannelID]?) -> String {
+    package static func digest(of message: Message, channels: [ChannelID]?) -> String {
         let key = [message.title, message.body, (channels ?? []).sorted().joined(separator: ",")].joined(separator: "\u{0}")
         return hex(SHA256.hash(data: Data(key.utf8)))
     }

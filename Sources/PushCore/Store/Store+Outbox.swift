@@ -4,7 +4,7 @@ import GRDB
 /// A delivery the outbox holds: under way in some process (claimed), waiting to be
 /// retried, or expired. The message itself is stored; the channel's secrets never are,
 /// only its ``Channel/fingerprint``.
-public struct OutboxItem: Sendable, Equatable {
+package struct OutboxItem: Sendable, Equatable {
     public var id: Int64
     public var channel: ChannelID
     /// The fingerprint of the configured target it is for (nil for items from before fingerprints).
@@ -40,7 +40,7 @@ public struct OutboxItem: Sendable, Equatable {
 }
 
 /// A channel of this process that can send outbox items: the items for its fingerprint.
-public struct OutboxTarget: Sendable, Hashable {
+package struct OutboxTarget: Sendable, Hashable {
     public var channel: ChannelID
     public var fingerprint: String
     public var rateLimits: [RateLimit]
@@ -53,7 +53,7 @@ public struct OutboxTarget: Sendable, Hashable {
 }
 
 /// What becomes of an outbox item once an attempt at it ended.
-public enum OutboxSettlement: Sendable, Equatable {
+package enum OutboxSettlement: Sendable, Equatable {
     /// Delivered, or failed for good: the history has it now.
     case remove
     /// Wait for another try at `at`.
@@ -110,7 +110,7 @@ extension Store {
 
     /// Queues a delivery to be tried at `notBefore` by whichever process can send it.
     @discardableResult
-    public func enqueue(
+    package func enqueue(
         channel: ChannelID, target: String? = nil, message: Message, reason: QueueReason, notBefore: Date, attempts: Int,
         lastError: String?, notificationID: Int64? = nil, expiresAt: Date? = nil, now: Date = Date()
     ) throws -> Int64 {
@@ -125,7 +125,7 @@ extension Store {
     /// Claims due items that one of `targets` can send, for `owner` until `lease` passes, in one
     /// IMMEDIATE transaction, so two processes never take the same item. Items of a target come
     /// in queue order. Items for channels this process lacks are left for a process that has them.
-    public func claimDue(
+    package func claimDue(
         owner: String, targets: [OutboxTarget], lease: Duration, limit: Int, now: Date = Date()
     ) throws -> [OutboxItem] {
         guard !targets.isEmpty else { return [] }
@@ -155,12 +155,12 @@ extension Store {
     }
 
     /// Whether anything waits or is under way in the outbox (expired items aside).
-    public func hasLiveOutboxItems() throws -> Bool {
+    package func hasLiveOutboxItems() throws -> Bool {
         try lookup { db in try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM outbox WHERE expired_at IS NULL)") ?? false }
     }
 
     /// When the next item one of `targets` can send is due; nil when none waits.
-    public func nextDue(targets: [OutboxTarget]) throws -> Date? {
+    package func nextDue(targets: [OutboxTarget]) throws -> Date? {
         guard !targets.isEmpty else { return nil }
         return try lookup { db in
             let next = try Double.fetchOne(
@@ -177,7 +177,7 @@ extension Store {
     /// Marks items past their expiry (or, for items without one, older than `maximumAge`) as
     /// expired, whichever process queued them, and records each as a failed delivery in the
     /// history. Items under way are left to their claim. Returns the expired items.
-    public func expire(maximumAge: Duration, now: Date = Date()) throws -> [OutboxItem] {
+    package func expire(maximumAge: Duration, now: Date = Date()) throws -> [OutboxItem] {
         let condition = """
             expired_at IS NULL AND (claimed_until IS NULL OR claimed_until < :now)
               AND COALESCE(expires_at, created_at + :age) < :now
@@ -208,7 +208,7 @@ extension Store {
 
     /// Settles outbox items after their attempts: delivered or failed for good leave the
     /// outbox; the rest wait for another try. One transaction for all of them.
-    public func settle(_ settlements: [(item: Int64, OutboxSettlement)]) throws {
+    package func settle(_ settlements: [(item: Int64, OutboxSettlement)]) throws {
         guard !settlements.isEmpty else { return }
         try database.write { db in try Self.settle(settlements, in: db) }
     }
@@ -231,7 +231,7 @@ extension Store {
 
     /// Removes one waiting (or expired) item at the user's request, and says so in the history;
     /// false when there is no such item or it is being sent right now.
-    public func removeFromOutbox(_ id: Int64, now: Date = Date()) throws -> Bool {
+    package func removeFromOutbox(_ id: Int64, now: Date = Date()) throws -> Bool {
         try database.write { db in
             guard let item = try Row.fetchOne(
                 db, sql: "SELECT * FROM outbox WHERE id = ? AND (claimed_until IS NULL OR claimed_until < ?)",
@@ -250,7 +250,7 @@ extension Store {
 
     /// Makes every item waiting for a retry due now (`mcp-push outbox --flush`); rate-limited
     /// items keep their time.
-    public func makeOutboxDue(now: Date = Date()) throws -> Int {
+    package func makeOutboxDue(now: Date = Date()) throws -> Int {
         try database.write { db in
             try db.execute(
                 sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND reason != ? AND expired_at IS NULL",
@@ -259,7 +259,7 @@ extension Store {
         }
     }
 
-    public func outbox() throws -> [OutboxItem] {
+    package func outbox() throws -> [OutboxItem] {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(OutboxItem.init) }
     }
 }

@@ -45,7 +45,7 @@ extension Store {
     /// Records `event` and returns the run as it stood before it: when it started and
     /// its last progress, which the `end` push reports.
     @discardableResult
-    public func record(_ event: RunEvent) throws -> RunRecord? {
+    package func record(_ event: RunEvent) throws -> RunRecord? {
         try exclusive { db in
             let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM run WHERE run_id = ?"), arguments: [event.runID])
                 .map(RunRecord.init)
@@ -90,13 +90,13 @@ extension Store {
         }
     }
 
-    public func runs(limit: Int) throws -> [RunRecord] {
+    package func runs(limit: Int) throws -> [RunRecord] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM run ORDER BY updated_at DESC LIMIT ?", arguments: [limit]).map(RunRecord.init)
         }
     }
 
-    public func run(_ runID: String) throws -> (run: RunRecord, events: [EventRecord], deliveries: [DeliveryRecord])? {
+    package func run(_ runID: String) throws -> (run: RunRecord, events: [EventRecord], deliveries: [DeliveryRecord])? {
         try database.read { db in
             guard let run = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [runID]).map(RunRecord.init) else {
                 return nil

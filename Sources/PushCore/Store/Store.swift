@@ -35,7 +35,7 @@ public final class Store: Sendable {
 
     /// Opens (creating and migrating as needed) the shared store, or an in-memory one
     /// with ``problem`` set when the file is unusable.
-    public static func open(directory: String, logger: Logger) -> Store {
+    package static func open(directory: String, logger: Logger) -> Store {
         let path = "\(directory)/mcp-push.sqlite"
         do {
             try FileManager.default.createDirectory(
@@ -66,7 +66,7 @@ public final class Store: Sendable {
     }
 
     /// A private store for this process only; `problem` says why, when it stands in for the file.
-    public static func inMemory(problem: String? = nil) -> Store {
+    package static func inMemory(problem: String? = nil) -> Store {
         // An in-memory database cannot fail to open or migrate; if it ever did, nothing could be kept anyway.
         let queue = try! DatabaseQueue()
         try! migrate(queue)
@@ -163,7 +163,7 @@ public final class Store: Sendable {
 
     /// Deletes history older than `days` (`MCP_PUSH_RETENTION_DAYS`) and expired bookkeeping, at
     /// most once per `interval` across processes (every hook and CLI command opens the store).
-    public func prune(retentionDays: Int, now: Date = Date(), interval: TimeInterval = 0) throws {
+    package func prune(retentionDays: Int, now: Date = Date(), interval: TimeInterval = 0) throws {
         let cutoff = now.timeIntervalSince1970 - Double(retentionDays) * 86_400
         if interval > 0 {
             let last = try lookup { db in try Double.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pruned_at'") }
