@@ -95,16 +95,16 @@ public struct Delivery: Sendable, Equatable {
     }
 }
 
-extension Channel {
-    /// Identifies the configured target (which robot, topic or inbox) without storing its
-    /// secrets: a one-way SHA-256 of the id, the summary and the secrets. Outbox items carry
-    /// it, so a process configured differently leaves them for one that can send them.
-    public var fingerprint: String {
-        let identity = ([Self.descriptor.id, summary] + secrets).joined(separator: "\u{0}")
-        return "\(Self.descriptor.id):" + Store.hex(SHA256.hash(data: Data(("mcp-push outbox target\u{0}" + identity).utf8)).prefix(16))
-    }
-
-    var outboxTarget: OutboxTarget {
-        OutboxTarget(channel: id, fingerprint: fingerprint, rateLimits: Self.descriptor.rateLimits)
+extension ChannelDescriptor {
+    /// Identifies a configured target (which robot, topic, server or inbox) without storing its
+    /// secrets: a one-way SHA-256 over the channel's variables as set. Outbox items carry it, so a
+    /// process configured differently leaves them for one that can send them. Changing any of a
+    /// channel's variables makes it a new target: what the old one queued waits or expires.
+    func fingerprint(configuration: Configuration) -> String {
+        var identity = "mcp-push outbox target\u{0}\(id)"
+        for name in variables.map(\.name) + [baseURLVariable] {
+            identity += "\u{0}\(name)=\(configuration.raw(name) ?? "")"
+        }
+        return "\(id):" + Store.hex(SHA256.hash(data: Data(identity.utf8)).prefix(16))
     }
 }

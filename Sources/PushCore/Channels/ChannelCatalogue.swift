@@ -69,19 +69,25 @@ public struct ChannelSetup: Sendable {
             }
             return ChannelEntry(descriptor: type.descriptor, state: state)
         }
+        self.configuration = configuration
     }
+
+    /// Kept for the outbox targets, computed when first needed.
+    private let configuration: Configuration
 
     public var configured: [any Channel] { entries.compactMap(\.channel) }
 
     /// What this process can send from the outbox: each configured channel's target.
     package var outboxTargets: [OutboxTarget] { configured.map(target(of:)) }
 
-    /// A channel's outbox target, its fingerprint hashed once per process, when first needed
-    /// (not at start-up: the first SHA-256 initialises BoringSSL, about a millisecond).
+    /// A channel's outbox target (``ChannelDescriptor/fingerprint(configuration:)``), hashed once per
+    /// process when first needed (not at start-up: the first SHA-256 initialises BoringSSL).
     package func target(of channel: any Channel) -> OutboxTarget {
         targets.cache.withLock { cache in
             if let known = cache[channel.id] { return known }
-            let target = channel.outboxTarget
+            let descriptor = type(of: channel).descriptor
+            let target = OutboxTarget(
+                channel: channel.id, fingerprint: descriptor.fingerprint(configuration: configuration), rateLimits: descriptor.rateLimits)
             cache[channel.id] = target
             return target
         }

@@ -90,7 +90,7 @@ import Testing
             let channel = try #require(killed.setup.configured.first)
             let message = Message(title: "Training done", body: "loss 0.12")
             let begun = try store.beginCall(
-                [Store.PlannedDelivery(target: channel.outboxTarget, message: message)], title: message.title, runID: nil,
+                [Store.PlannedDelivery(target: killed.setup.target(of: channel), message: message)], title: message.title, runID: nil,
                 owner: "killed-process", lease: .seconds(60), expiresAt: Date().addingTimeInterval(3600))
             #expect(begun.items["bark"]?.admission == .send)
 
