@@ -90,6 +90,13 @@ public final class Notifier: Sendable {
     /// How long one attempt may take (`MCP_PUSH_TIMEOUT`).
     public var attemptTimeout: Duration { dispatcher.settings.timeout }
 
+    /// Gets the HTTP client ready in the background (its event loops and pool), so that a command
+    /// about to send does so while the store opens rather than after.
+    public func prepareToSend() {
+        guard !setup.configured.isEmpty else { return }
+        Task.detached(priority: .userInitiated) { [http] in http.prepare() }
+    }
+
     /// `text` with every configured secret masked.
     public func redact(_ text: String) -> String { redactor.redact(text) }
 

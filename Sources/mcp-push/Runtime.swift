@@ -46,6 +46,7 @@ extension Runtime {
     /// that this configuration can send is handed to a background flusher, so "queued for
     /// retry in the background" is true; then connections close.
     func sending<T, Failure: Error>(_ body: (Notifier) async throws(Failure) -> T) async throws(Failure) -> T {
+        notifier.prepareToSend()
         let backlog = Task { [notifier] in await notifier.workOutbox() }
         let outcome: Result<T, Failure>
         do throws(Failure) {

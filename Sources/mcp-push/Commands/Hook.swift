@@ -84,6 +84,12 @@ struct Hook: AsyncParsableCommand {
 
     private static func handle(_ event: HookEvent, kind: HookEvent.Kind, policy: HookPolicy, runtime: Runtime) async {
         let notifier = runtime.notifier
+        // Nothing configured, nothing will ever be pushed: not even worth opening the store.
+        guard !notifier.configuredChannels.isEmpty else {
+            runtime.logger.info("no channel configured: \(event.agent.rawValue) \(event.name) not pushed")
+            return
+        }
+        if policy.pushed.contains(kind) { notifier.prepareToSend() }
         let at = Date()
         let runID = event.runID ?? "\(event.agent.rawValue):\(event.cwd ?? "unknown")"
         let record: (RunEvent.Kind) async -> RunRecord? = { runKind in
