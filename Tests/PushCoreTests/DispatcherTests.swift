@@ -202,3 +202,32 @@ import Testing
         }
     }
 }
+
+/// Defect: huge duration settings crashed the process (SIGILL) instead of being refused.
+@Suite struct DurationBoundsTests {
+    @Test(arguments: [
+        ("MCP_PUSH_TIMEOUT", "1e300"), ("MCP_PUSH_TIMEOUT", "9e12"), ("MCP_PUSH_TIMEOUT", "301"),
+        ("MCP_PUSH_DEADLINE", "9223372036854776"), ("MCP_PUSH_DEADLINE", "-1"), ("MCP_PUSH_DEADLINE", "nan"),
+        ("MCP_PUSH_OUTBOX_MAX_AGE", "1e300"), ("MCP_PUSH_OUTBOX_MAX_AGE", "inf"), ("MCP_PUSH_OUTBOX_MAX_AGE", "0"),
+    ])
+    func outOfRangeDurationsAreConfigurationErrors(name: String, value: String) {
+        do {
+            _ = try DispatchSettings(configuration: Configuration([name: value]))
+            Issue.record("\(name)=\(value) was accepted")
+        } catch {
+            guard case .invalid(let variable, let reason) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(variable == name)
+            #expect(reason.contains("got \"\(value)\""), "the user's own value is shown: \(reason)")
+        }
+    }
+
+    @Test func theLimitsThemselvesAreAccepted() throws {
+        let settings = try DispatchSettings(configuration: Configuration([
+            "MCP_PUSH_TIMEOUT": "300", "MCP_PUSH_DEADLINE": "3600", "MCP_PUSH_OUTBOX_MAX_AGE": "2592000",
+        ]))
+        #expect(settings.timeout == .seconds(300) && settings.deadline == .seconds(3600) && settings.outboxMaximumAge == .seconds(2_592_000))
+    }
+}

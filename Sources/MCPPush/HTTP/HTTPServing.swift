@@ -48,7 +48,7 @@ public struct HTTPServingOptions: Sendable {
             host: host, port: port, path: path, stateless: stateless, token: token,
             allowedOrigins: Set(configuration.list("MCP_PUSH_ALLOWED_ORIGINS")?.map { $0.lowercased().trimmingSuffix("/") } ?? []),
             maximumBodyBytes: try configuration.int("MCP_PUSH_HTTP_MAX_BODY", in: 1024...(64 << 20)) ?? (1 << 20),
-            sessionIdleTimeout: try configuration.seconds("MCP_PUSH_HTTP_SESSION_IDLE") ?? .seconds(1800))
+            sessionIdleTimeout: try configuration.seconds("MCP_PUSH_HTTP_SESSION_IDLE", in: 1...604_800) ?? .seconds(1800))
     }
 
     static func isLoopback(_ host: String) -> Bool {

@@ -101,13 +101,21 @@ public struct Configuration: Sendable {
         return number
     }
 
-    /// Seconds as a positive decimal number (`15`, `2.5`).
-    public func seconds(_ name: String) throws(ConfigurationError) -> Duration? {
+    /// Seconds as a decimal number (`15`, `2.5`) within `range`: every duration setting has a
+    /// bound, so `1e300` is a configuration error naming the variable, not an overflow later.
+    public func seconds(_ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Duration? {
         guard let value = self[name] else { return nil }
-        guard let number = Double(value), number > 0, number.isFinite else {
+        guard let number = Double(value), number.isFinite, number > 0 else {
             throw .invalid(name, "expected a positive number of seconds, got \"\(value)\"")
         }
+        guard range.contains(number) else {
+            throw .invalid(name, "expected a number of seconds from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound)), got \"\(value)\"")
+        }
         return .milliseconds(Int64((number * 1000).rounded()))
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     /// A comma-separated list, blanks dropped.

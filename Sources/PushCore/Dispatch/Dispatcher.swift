@@ -21,10 +21,10 @@ public struct DispatchSettings: Sendable {
     public init() {}
 
     public init(configuration: Configuration) throws(ConfigurationError) {
-        if let timeout = try configuration.seconds("MCP_PUSH_TIMEOUT") { self.timeout = timeout }
+        if let timeout = try configuration.seconds("MCP_PUSH_TIMEOUT", in: 0.1...300) { self.timeout = timeout }
         if let retries = try configuration.int("MCP_PUSH_RETRIES", in: 0...10) { retry.retries = retries }
-        if let deadline = try configuration.seconds("MCP_PUSH_DEADLINE") { self.deadline = deadline }
-        if let maximumAge = try configuration.seconds("MCP_PUSH_OUTBOX_MAX_AGE") { outboxMaximumAge = maximumAge }
+        if let deadline = try configuration.seconds("MCP_PUSH_DEADLINE", in: 0.1...3600) { self.deadline = deadline }
+        if let maximumAge = try configuration.seconds("MCP_PUSH_OUTBOX_MAX_AGE", in: 1...2_592_000) { outboxMaximumAge = maximumAge }
         if let window = try configuration.int("MCP_PUSH_DEDUP_SECONDS", in: 0...86_400) { duplicateWindow = .seconds(window) }
         if let allowed = configuration.list("MCP_PUSH_CHANNELS") {
             let unknown = allowed.filter { ChannelCatalogue.descriptor(for: $0) == nil }
