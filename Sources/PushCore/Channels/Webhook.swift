@@ -104,9 +104,27 @@ public struct Webhook: Channel {
         return "\(method) \(shown)" + (format.map { " (\($0.rawValue))" } ?? "")
     }
 
+    /// Fills `$title` and `$content` in one pass over the template: what is put in is never read
+    /// again, so a message that itself says `$content` arrives as written.
     static func fill(_ template: String, _ message: Message, escape: (String) -> String) -> String {
-        template.replacingOccurrences(of: "$title", with: escape(message.title))
-            .replacingOccurrences(of: "$content", with: escape(message.body))
+        var output = ""
+        var rest = template[...]
+        while let dollar = rest.firstIndex(of: "$") {
+            output += rest[..<dollar]
+            let after = rest[dollar...]
+            if after.hasPrefix("$title") {
+                output += escape(message.title)
+                rest = after.dropFirst("$title".count)
+            } else if after.hasPrefix("$content") {
+                output += escape(message.body)
+                rest = after.dropFirst("$content".count)
+            } else {
+                output += "$"
+                rest = after.dropFirst()
+            }
+        }
+        output += rest
+        return output
     }
 
     /// A JSON value from one body template: if the template is JSON once the texts are
