@@ -1,6 +1,12 @@
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where deliveries wait until some mcp-push process delivers them or they expire.
 ///
 /// Every call writes its deliveries here before the first attempt (claimed by this process),
@@ -19,8 +25,13 @@ package struct Outbox: Sendable {
     let redactor: Redactor
     let logger: Logger
 
-    /// This process's name in claims.
-    static let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    /// This process's name in claims. `gethostname`, not `ProcessInfo.hostName`, which resolves the
+    /// name (nscd, DNS) on every start that sends: milliseconds a hook cannot spare.
+    static let owner: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count - 1) == 0 ? String(cString: name) : "localhost"
+        return "\(host):\(getpid()):\(UUID().uuidString.prefix(8))"
+    }()
 
     /// How long a call's own items stay claimed: its deadline and one more attempt, with room
     /// for the bookkeeping, so a live call is never taken over; a dead one's are taken over soon after.
