@@ -44,5 +44,6 @@ echo "==> link: libcurl loaded on demand (CurlOnDemand)"
 echo "==> bench smoke run (tiny counts; timings are not checked)"
 "$python" bench/bench.py --smoke --binary "$MCP_PUSH_BINARY"
 .venv/bin/python bench/http_load.py --smoke --binary "$MCP_PUSH_BINARY"
+"$python" bench/hook_bench.py --smoke --binary "$MCP_PUSH_BINARY"
 
 echo "==> all tests passed"
