@@ -2,6 +2,14 @@ import ArgumentParser
 import Foundation
 import PushCore
 
+#if canImport(Glibc)
+    import Glibc
+    private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+    import Darwin
+    private let systemWrite = Darwin.write
+#endif
+
 /// The command line's own output: tables and JSON on stdout.
 enum Output {
     static func json(_ result: DispatchResult) -> String { result.jsonText }
@@ -42,11 +50,24 @@ enum Output {
     }
 
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(text, to: STDOUT_FILENO)
     }
 
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(text, to: STDERR_FILENO)
+    }
+
+    /// write(2) rather than FileHandle, whose write traps (SIGILL) when the reader closed the pipe;
+    /// a closed output is the reader's choice, not our crash.
+    private static func write(_ text: String, to descriptor: Int32) {
+        let bytes = Array((text + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 
     /// Prints a command's output, or its failure to stderr with exit status 2.

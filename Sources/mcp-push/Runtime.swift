@@ -34,7 +34,7 @@ struct Runtime {
                 configuration: configuration, redactor: redactor, logger: logger, store: .shared, worksOutbox: worksOutbox)
             return Runtime(configuration: configuration, notifier: notifier, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("mcp-push: configuration error: \(redactor.redact(error.description))\n".utf8))
+            Output.writeError("mcp-push: configuration error: \(redactor.redact(error.description))")
             throw ExitCode(2)
         }
     }
