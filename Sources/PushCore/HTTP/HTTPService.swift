@@ -35,16 +35,19 @@ public struct HTTPRequestSpec: Sendable {
     }
 }
 
-/// The service's answer, body read in full (up to a limit).
+/// The service's answer, body read in full up to a limit.
 public struct HTTPAnswer: Sendable {
     public let status: Int
     public let headers: HTTPHeaders
     public let body: Data
+    /// The body went on past ``HTTPService/maximumAnswerSize`` and was cut there.
+    public let isCut: Bool
 
-    public init(status: Int, headers: HTTPHeaders = [:], body: Data) {
+    public init(status: Int, headers: HTTPHeaders = [:], body: Data, isCut: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.isCut = isCut
     }
 
     public var isSuccess: Bool { (200..<300).contains(status) }
@@ -69,7 +72,7 @@ public struct HTTPProxy: Sendable, Hashable {
 /// The one HTTP client every channel shares (async-http-client), created on first use
 /// so that a server that is never asked to notify never builds a connection pool.
 public final class HTTPService: Sendable {
-    /// Bodies larger than this are cut: no notification API answers with megabytes.
+    /// Answers are read up to this and cut there: no notification API answers with megabytes.
     static let maximumAnswerSize = 1 << 20
 
     private struct State {
@@ -94,8 +97,19 @@ public final class HTTPService: Sendable {
         }
         do {
             let response = try await client(for: proxy).execute(outgoing, deadline: .now() + TimeAmount(timeout))
-            let buffer = try await response.body.collect(upTo: Self.maximumAnswerSize)
-            return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+            // What a verdict needs is the start of the body: an answer over the cap is cut, never a failure
+            // (a service that accepted the message with a huge body has still accepted it). Leaving the loop
+            // early drops the rest with the connection.
+            var body = Data()
+            var isCut = false
+            for try await chunk in response.body {
+                body.append(contentsOf: chunk.readableBytesView.prefix(Self.maximumAnswerSize - body.count))
+                if body.count >= Self.maximumAnswerSize && chunk.readableBytes > 0 {
+                    isCut = true
+                    break
+                }
+            }
+            return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: body, isCut: isCut)
         } catch {
             throw TransportError(error, url: request.url)
         }
@@ -138,6 +152,9 @@ public final class HTTPService: Sendable {
     private static func makeClient(proxy: HTTPProxy?) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10))
+        // One call fans out to every channel at once, and several can share a host (self-hosted ntfy, Gotify and
+        // Bark behind one proxy): the default of 8 connections per host made the ninth wait for a free one.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         // A refused connection is an answer: report it now instead of retrying until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
         // Notification APIs do not redirect; a redirect means a wrong URL, which we report.

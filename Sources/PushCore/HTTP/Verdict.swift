@@ -16,6 +16,9 @@ extension HTTPAnswer {
         let retryAfter = retryAfterHeader
         let transientStatus = status == 429 || status >= 500
         guard let json else {
+            // A 2xx whose body was too big to read whole: the status is all the service said we can read,
+            // and re-sending what it accepted would be worse than trusting it.
+            if isSuccess && isCut { return .delivered(status: status) }
             if isSuccess {
                 return .rejected(status: status, "unexpected answer (not JSON): \(snippet)")
             }
