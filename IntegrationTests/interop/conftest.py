@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import time
 
 import pytest
 
@@ -35,3 +36,13 @@ def bark_env(bark: FakeBark, tmp_path: pathlib.Path) -> dict[str, str]:
         "MCP_PUSH_CONFIG": os.devnull,
         "XDG_CONFIG_HOME": "/nonexistent",
     }
+
+
+def wait_until(condition, seconds: float) -> bool:
+    """Polls `condition` every 0.1 s until it holds or `seconds` pass; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

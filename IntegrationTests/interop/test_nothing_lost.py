@@ -15,14 +15,7 @@ import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
+from conftest import wait_until
 
 
 def outbox(binary: str, env: dict[str, str]) -> list[dict]:

@@ -13,6 +13,8 @@ import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from conftest import wait_until
+
 FAST_FAILURE = {"MCP_PUSH_TIMEOUT": "1", "MCP_PUSH_DEADLINE": "2", "MCP_PUSH_RETRIES": "1"}
 
 
@@ -27,15 +29,6 @@ def rpc(process: subprocess.Popen, message: dict) -> dict | None:
         answer = json.loads(line)
         if answer.get("id") == message["id"]:
             return answer
-
-
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_queued_delivery_survives_sigkill_and_is_sent_exactly_once(binary, bark, bark_env):
