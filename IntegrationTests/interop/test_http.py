@@ -90,6 +90,16 @@ def test_foreign_origin_is_forbidden_loopback_allowed(server):
     assert local.status_code == 200
 
 
+def test_dns_rebinding_names_are_forbidden(server):
+    """A page on a name rebound to 127.0.0.1 sends its own name in Host and Origin."""
+    for name in ["127.attacker.example", "127.0.0.1.nip.io", "attacker.example"]:
+        forged = httpx2.post(server.url + "/mcp", headers={**MCP_HEADERS, "Host": f"{name}:{server.port}"}, json=INITIALIZE)
+        assert forged.status_code == 403, name
+        origin = httpx2.post(server.url + "/mcp", headers={**MCP_HEADERS, "Origin": f"http://{name}:{server.port}"}, json=INITIALIZE)
+        assert origin.status_code == 403, name
+    assert httpx2.post(server.url + "/mcp", headers={**MCP_HEADERS, "Host": f"localhost:{server.port}"}, json=INITIALIZE).status_code == 200
+
+
 def test_unknown_session_is_404_and_malformed_json_is_a_parse_error(server):
     unknown = httpx2.post(server.url + "/mcp", headers={**MCP_HEADERS, "Mcp-Session-Id": "no-such-session"},
                           json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"})

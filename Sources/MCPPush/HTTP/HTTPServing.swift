@@ -16,6 +16,8 @@ public struct HTTPServingOptions: Sendable {
     public var token: String?
     /// `MCP_PUSH_ALLOWED_ORIGINS`: browser origins allowed besides loopback ones.
     public var allowedOrigins: Set<String>
+    /// `MCP_PUSH_ALLOWED_HOSTS`: names besides loopback ones a client may put in `Host` (a reverse proxy's).
+    public var allowedHosts: Set<String> = []
     public var maximumBodyBytes: Int
     public var sessionIdleTimeout: Duration
 
@@ -44,15 +46,36 @@ public struct HTTPServingOptions: Sendable {
                 "refusing to listen on \(host) without a token: anyone who can reach the port could send notifications as you. Set MCP_PUSH_HTTP_TOKEN (e.g. `export MCP_PUSH_HTTP_TOKEN=$(openssl rand -hex 32)`) or bind 127.0.0.1")
         }
         guard path.hasPrefix("/") else { throw .invalid("--path", "must start with /, got \"\(path)\"") }
-        return HTTPServingOptions(
+        var options = HTTPServingOptions(
             host: host, port: port, path: path, stateless: stateless, token: token,
             allowedOrigins: Set(configuration.list("MCP_PUSH_ALLOWED_ORIGINS")?.map { $0.lowercased().trimmingSuffix("/") } ?? []),
             maximumBodyBytes: try configuration.int("MCP_PUSH_HTTP_MAX_BODY", in: 1024...(64 << 20)) ?? (1 << 20),
             sessionIdleTimeout: try configuration.seconds("MCP_PUSH_HTTP_SESSION_IDLE", in: 1...604_800) ?? .seconds(1800))
+        options.allowedHosts = Set(configuration.list("MCP_PUSH_ALLOWED_HOSTS")?.map { $0.lowercased() } ?? [])
+        return options
     }
 
+    /// `localhost`, `::1` (bracketed or not), or an IPv4 literal in 127.0.0.0/8: four decimal octets
+    /// up to 255, nothing else. A name that merely starts with `127.` (`127.attacker.example`,
+    /// `127.0.0.1.nip.io`) resolves wherever its owner likes: that is how DNS rebinding gets in.
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return false }
+        for octet in octets {
+            guard (1...3).contains(octet.count), octet.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(octet), value <= 255
+            else { return false }
+        }
+        return octets[0] == "127"
+    }
+
+    /// The host of a `Host` header value or an origin's authority, without its port.
+    static func hostName(ofAuthority authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[...end])
+        }
+        return String(authority.split(separator: ":", maxSplits: 1).first ?? "")
     }
 }
 
@@ -106,7 +129,7 @@ extension PushServer {
         guard request.uri.path == options.path else {
             return HTTPGuard.plain(.notFound, "Not Found: the MCP endpoint is \(options.path)")
         }
-        if let refusal = guardrail.check(request.headers) { return refusal }
+        if let refusal = guardrail.check(request.headers, authority: request.head.authority) { return refusal }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: options.maximumBodyBytes)
@@ -133,7 +156,16 @@ struct HTTPGuard: Sendable {
         self.options = options
     }
 
-    func check(_ headers: HTTPFields) -> Response? {
+    /// `authority` is the request's Host (HTTP/1's Host header arrives as the authority pseudo-header).
+    func check(_ headers: HTTPFields, authority: String?) -> Response? {
+        // DNS rebinding: a page on attacker.example whose name now resolves to 127.0.0.1 reaches us with
+        // its own name in Host. Bound to loopback, only loopback names (and MCP_PUSH_ALLOWED_HOSTS) are ours.
+        if HTTPServingOptions.isLoopback(options.host) {
+            let host = HTTPServingOptions.hostName(ofAuthority: authority ?? "").lowercased()
+            guard HTTPServingOptions.isLoopback(host) || options.allowedHosts.contains(host) else {
+                return Self.plain(.forbidden, "Forbidden: Host \"\(host)\" is not this server (a loopback address; MCP_PUSH_ALLOWED_HOSTS adds names)")
+            }
+        }
         // DNS-rebinding protection: a browser page may only call us from an allowed origin.
         if let origin = headers[.origin]?.lowercased(), !isAllowed(origin: origin) {
             return Self.plain(.forbidden, "Forbidden: origin \(origin) is not allowed (MCP_PUSH_ALLOWED_ORIGINS)")
@@ -155,8 +187,9 @@ struct HTTPGuard: Sendable {
     func isAllowed(origin: String) -> Bool {
         if options.allowedOrigins.contains(origin) { return true }
         // Pages served from this machine, when we only listen on this machine.
-        guard HTTPServingOptions.isLoopback(options.host), let url = URL(string: origin), let host = url.host else { return false }
-        return HTTPServingOptions.isLoopback(host)
+        guard HTTPServingOptions.isLoopback(options.host), let schemeEnd = origin.range(of: "://") else { return false }
+        let authority = origin[schemeEnd.upperBound...].split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        return HTTPServingOptions.isLoopback(HTTPServingOptions.hostName(ofAuthority: authority))
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
