@@ -157,3 +157,25 @@ def test_stateless_mode(binary, bark, bark_env):
         assert bark.delivered_titles() == ["Stateless"]
     finally:
         server.stop()
+
+
+def test_stateless_concurrent_requests_sharing_an_id_each_get_their_own_answer(binary, bark, bark_env):
+    """Every stateless client numbers its requests from 1: eight at once, all with id 1."""
+    import concurrent.futures
+
+    server = HTTPServer(binary, bark_env, "--stateless")
+    try:
+        def call(index: int) -> dict:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                    "params": {"name": "notify_send", "arguments": {"title": f"Client {index}", "content": "c"}}}
+            answer = httpx2.post(server.url + "/mcp", headers={**MCP_HEADERS, "MCP-Protocol-Version": "2025-06-18"},
+                                 json=body, timeout=15)
+            assert answer.status_code == 200, answer.text
+            return json.loads(answer.text)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(call, range(8)))
+        assert all(a["id"] == 1 and a["result"]["structuredContent"]["status"] == "success" for a in answers), answers
+        assert sorted(bark.delivered_titles()) == sorted(f"Client {i}" for i in range(8))
+    finally:
+        server.stop()

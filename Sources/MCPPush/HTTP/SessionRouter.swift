@@ -4,7 +4,7 @@ import MCP
 
 /// Streamable HTTP sessions: an `initialize` without a session id opens one (its own SDK
 /// server and transport); later requests go to it by `Mcp-Session-Id`; unknown ids get 404.
-/// In stateless mode one server answers every request.
+/// In stateless mode each request gets a server of its own.
 actor SessionRouter {
     private struct Session {
         let server: Server
@@ -16,7 +16,6 @@ actor SessionRouter {
     private let options: HTTPServingOptions
     private let logger: Logger
     private var sessions: [String: Session] = [:]
-    private var stateless: (server: Server, transport: StatelessHTTPServerTransport)?
 
     init(server: PushServer, options: HTTPServingOptions, logger: Logger) {
         self.pushServer = server
@@ -85,22 +84,24 @@ actor SessionRouter {
         return response
     }
 
+    /// Stateless clients each number their requests from 1, so concurrent requests share ids, and the
+    /// SDK pairs answers with requests by id: each request gets a server and transport of its own, so
+    /// its answer can only be its own.
     private func handleStateless(_ request: HTTPRequest) async -> HTTPResponse {
-        if stateless == nil {
-            let transport = StatelessHTTPServerTransport(
-                validationPipeline: StandardValidationPipeline(validators: [
-                    AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
-                ]),
-                logger: logger)
-            let server = await pushServer.makeServer()
-            do {
-                try await server.start(transport: transport)
-            } catch {
-                return .error(statusCode: 500, .internalError("could not start: \(error)"))
-            }
-            stateless = (server, transport)
+        let transport = StatelessHTTPServerTransport(
+            validationPipeline: StandardValidationPipeline(validators: [
+                AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+            ]),
+            logger: logger)
+        let server = await pushServer.makeServer()
+        do {
+            try await server.start(transport: transport)
+        } catch {
+            return .error(statusCode: 500, .internalError("could not start: \(error)"))
         }
-        return await stateless!.transport.handleRequest(request)
+        let response = await transport.handleRequest(request)
+        await server.stop()
+        return response
     }
 
     /// Closes sessions idle for longer than the configured time, until cancelled.
@@ -119,6 +120,5 @@ actor SessionRouter {
     func closeAll() async {
         for session in sessions.values { await session.server.stop() }
         sessions.removeAll()
-        if let stateless { await stateless.server.stop() }
     }
 }
