@@ -10,6 +10,10 @@ enum ConfigFile {
     static func read(path: String) throws(ConfigurationError) -> [String: String] {
         let text: String
         do {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw ConfigurationError.unreadableFile(path, "it is a directory; expected a config.sh file (MCP_PUSH_CONFIG names the file itself)")
+            }
             // FileHandle rather than String(contentsOfFile:): it also reads /dev/null and pipes.
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw ConfigurationError.unreadableFile(path, FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
@@ -50,8 +54,14 @@ enum ConfigFile {
             }
             let statementLine = scanner.line
             var word = scanner.readWord()
-            if word == "export" {
+            // `export NAME=`, and the other ways shells declare a variable: `declare -x`, `typeset -rx`,
+            // `readonly`, with their flags. Each assigns like a plain `NAME=`.
+            if Self.declarationWords.contains(word) {
                 scanner.skip(while: { $0 == " " || $0 == "\t" })
+                while scanner.peek == "-" {
+                    scanner.skip(while: { $0 != " " && $0 != "\t" && $0 != "\n" })
+                    scanner.skip(while: { $0 == " " || $0 == "\t" })
+                }
                 word = scanner.readWord()
             }
             guard scanner.peek == "=", isValidName(word) else {
@@ -66,6 +76,8 @@ enum ConfigFile {
         }
         return result
     }
+
+    static let declarationWords: Set<String> = ["export", "declare", "typeset", "readonly", "local"]
 
     static func isValidName(_ word: String) -> Bool {
         guard let first = word.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
