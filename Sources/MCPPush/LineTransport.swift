@@ -112,7 +112,9 @@ private struct LineReader: Sendable {
                 break
             }
             if count == 0 { break }
-            splitter.feed(buffer[..<count]) { message in
+            splitter.feed(buffer[..<count], tooLong: {
+                logger.error("a line on stdin is longer than \(LineSplitter.maximumLine >> 20) MiB; dropped (no MCP message is that long)")
+            }) { message in
                 unanswered.add(JSONRPCShape.count(in: message).requests)
                 continuation.yield(message)
             }
@@ -126,23 +128,49 @@ private struct LineReader: Sendable {
 /// lines are skipped). Only the unfinished last line is kept between reads, in a buffer
 /// that is reused: a server reading for days must not hold what it has already handled.
 struct LineSplitter {
+    /// The longest line kept: a longer one is dropped whole (and reported), not buffered without end.
+    static let maximumLine = 16 << 20
+
     private var pending: [UInt8] = []
+    /// How much of `pending` is known to hold no newline: each read is scanned once, not the
+    /// whole unfinished line again (a 100 MB line took 54 s when every read rescanned it).
+    private var scanned = 0
+    /// Inside a line that went past ``maximumLine``: its rest is skipped up to the newline.
+    private var discarding = false
 
     /// Bytes of an unfinished line waiting for the rest of it.
     var buffered: Int { pending.count }
     /// What the buffer holds on to, for tests: bounded by the longest line and read.
     var retainedCapacity: Int { pending.capacity }
 
-    mutating func feed(_ bytes: some Collection<UInt8>, _ emit: (Data) -> Void) {
+    /// Feeds a read; `emit` gets each complete line, `tooLong` each line dropped for its length.
+    mutating func feed(_ bytes: some Collection<UInt8>, tooLong: () -> Void = {}, _ emit: (Data) -> Void) {
         pending.append(contentsOf: bytes)
         var start = 0
-        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        while let newline = pending[(start + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
+            scanned = 0
+            if discarding {
+                discarding = false
+                start = newline + 1
+                continue
+            }
             var end = newline
             if end > start, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            if end > start { emit(Data(pending[start..<end])) }
+            if end - start > Self.maximumLine {
+                tooLong()
+            } else if end > start {
+                emit(Data(pending[start..<end]))
+            }
             start = newline + 1
         }
         pending.removeFirst(start)
+        scanned = pending.count
+        if pending.count > Self.maximumLine {
+            if !discarding { tooLong() }
+            discarding = true
+            pending.removeAll(keepingCapacity: false)
+            scanned = 0
+        }
     }
 }
 

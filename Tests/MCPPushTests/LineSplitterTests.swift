@@ -38,3 +38,38 @@ import Testing
         #expect(splitter.retainedCapacity < 4 * 1024, "kept \(splitter.retainedCapacity) bytes")
     }
 }
+
+/// Defect: time grew with the square of a line's length (every read rescanned the unfinished line),
+/// and any length was buffered.
+@Suite struct LongLineTests {
+    @Test func aHugeLineIsDroppedInLinearTimeAndTheNextOneStillArrives() {
+        var splitter = LineSplitter()
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        var dropped = 0
+        var out: [String] = []
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<(40 << 20) / chunk.count {  // a 40 MiB line, in 64 KiB reads
+            splitter.feed(chunk, tooLong: { dropped += 1 }) { out.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        splitter.feed(Array("tail\n{\"id\":1}\n".utf8), tooLong: { dropped += 1 }) { out.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(clock.now - start < .seconds(5))
+        #expect(dropped == 1)
+        #expect(out == [#"{"id":1}"#])
+        #expect(splitter.retainedCapacity < LineSplitter.maximumLine + 128 * 1024)
+    }
+
+    @Test func aLongLineUnderTheCapArrivesWhole() {
+        var splitter = LineSplitter()
+        let text = String(repeating: "y", count: 3 << 20)
+        var out: [Data] = []
+        for piece in Array(text.utf8 + [UInt8(ascii: "\n")]).chunked(64 * 1024) { splitter.feed(piece) { out.append($0) } }
+        #expect(out.count == 1 && out[0].count == 3 << 20)
+    }
+}
+
+extension Array {
+    fileprivate func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
