@@ -35,6 +35,9 @@ export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
 echo "==> agents' hooks: payloads as each agent documents them, at a fake service"
 .venv/bin/python -m pytest -q IntegrationTests/hooks
 
+echo "==> command line: terminal output, JSON, exit codes, stdin"
+.venv/bin/python -m pytest -q IntegrationTests/cli
+
 echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
 .venv-mcp1/bin/python -m pytest -q IntegrationTests/interop_mcp1
 

@@ -1,18 +1,9 @@
-"""The interop tests' fixtures (the built binary, a fake Bark, an environment pointing at it)."""
+"""Fixtures shared with the interop tests."""
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import sys
 
-_INTEROP = pathlib.Path(__file__).resolve().parents[1] / "interop"
-sys.path.insert(0, str(_INTEROP))
-_spec = importlib.util.spec_from_file_location("interop_conftest", _INTEROP / "conftest.py")
-_interop = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_interop)
-
-binary = _interop.binary
-bark = _interop.bark
-bark_env = _interop.bark_env
-DEVICE_KEY = _interop.DEVICE_KEY
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from interop_fixtures import DEVICE_KEY, FakeBark, bark, bark_env, binary, wait_until  # noqa: E402,F401

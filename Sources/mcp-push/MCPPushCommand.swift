@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PushCore
 
 @main
@@ -21,6 +22,11 @@ struct MCPPushCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self, Hook.self],
         defaultSubcommand: Serve.self)
 
+    /// The subcommands' names, and argument parser's own `help`.
+    static var commandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+    }
+
     /// Agents start the stdio server with the same few arguments on every session; those
     /// go straight to it. Anything else is parsed as usual.
     static func main() async {
@@ -32,8 +38,17 @@ struct MCPPushCommand: AsyncParsableCommand {
                 return
             }
             if Serve.isPlainStdio(arguments) {
+                if isatty(STDIN_FILENO) == 1 {
+                    // A person typed it: one line on stderr (stdout is the protocol's), then serve as asked.
+                    Output.writeError(
+                        "mcp-push: speaking MCP on stdin/stdout for an agent; for help run `mcp-push --help`, to try your channels `mcp-push test` (Ctrl-D ends)")
+                }
                 try await Serve.serveStdio()
                 return
+            }
+            if let word = arguments.first, let unknown = UnknownCommand(word, known: commandNames) {
+                Output.writeError("mcp-push: \(unknown.message)")
+                throw ExitCode(2)
             }
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -14,18 +14,37 @@ import PushCore
 enum Output {
     static func json(_ result: DispatchResult) -> String { result.jsonText }
 
+    static let resultHeader = ["CHANNEL", "RESULT", "TIME", "ERROR"]
+
     static func table(_ result: DispatchResult) -> String {
         var lines: [String] = []
         if !result.results.isEmpty {
-            let rows = result.results.map { item in
-                [item.channel, item.ok ? "ok" : item.queued ? "queued" : "FAILED", "\(item.durationMilliseconds) ms", item.error ?? ""]
-            }
-            lines += table(header: ["CHANNEL", "RESULT", "TIME", "ERROR"], rows: rows)
+            lines += table(header: resultHeader, rows: result.results.map(row))
             lines.append("")
         }
-        lines.append("\(result.status.rawValue): \(result.message)")
+        lines.append(summary(result))
         return lines.joined(separator: "\n")
     }
+
+    /// One channel's line of a result table.
+    static func row(_ item: ChannelResult) -> [String] {
+        let outcome = item.ok ? "ok" : item.queued ? "queued" : "FAILED"
+        // The service got a shortened message: say so, or the reader thinks it arrived whole.
+        let result = item.truncated ? "\(outcome) (cut to fit)" : outcome
+        return [item.channel, result, "\(item.durationMilliseconds) ms", item.error ?? ""]
+    }
+
+    static func summary(_ result: DispatchResult) -> String {
+        "\(result.status.rawValue): \(result.message)"
+    }
+
+    /// Problems that did not stop delivery (history not written, say), once each on stderr.
+    static func writeWarnings(_ result: DispatchResult) {
+        for warning in result.warnings { writeError("mcp-push: warning: \(warning)") }
+    }
+
+    /// Whether stdout is a terminal a person watches (rather than a pipe or file a script reads).
+    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
     /// Columns padded to their widest cell; the last column is not padded.
     static func table(header: [String], rows: [[String]]) -> [String] {
@@ -87,5 +106,30 @@ struct CommandFailure: Error {
 
     init(_ message: String) {
         self.message = message
+    }
+}
+
+extension Output {
+    /// Runs a dispatch and shows its result: line by line as channels answer on a terminal, as one
+    /// table at the end for a script, or as JSON. Warnings go to stderr (JSON carries its own).
+    static func reporting<Failure: Error>(
+        json: Bool, _ dispatch: (Notifier.Progress?) async throws(Failure) -> DispatchResult
+    ) async throws(Failure) -> DispatchResult {
+        if json {
+            let result = try await dispatch(nil)
+            write(self.json(result))
+            return result
+        }
+        guard isTerminal else {
+            let result = try await dispatch(nil)
+            write(table(result))
+            writeWarnings(result)
+            return result
+        }
+        let live = LiveResults()
+        let result = try await live.run { progress throws(Failure) in try await dispatch(progress) }
+        live.finish(result)
+        writeWarnings(result)
+        return result
     }
 }

@@ -30,6 +30,9 @@ struct Runtime {
         let logger = Logger(label: "mcp-push")
         do {
             let configuration = try adjust(try Configuration.load(environment: environment))
+            if let warning = ConfigFileExposure.warning(for: configuration, environment: environment) {
+                Output.writeError(warning)
+            }
             let notifier = try Notifier(
                 configuration: configuration, redactor: redactor, logger: logger, store: .shared, worksOutbox: worksOutbox)
             return Runtime(configuration: configuration, notifier: notifier, logger: logger)
@@ -41,6 +44,11 @@ struct Runtime {
 }
 
 extension Runtime {
+    /// A command's start: quiet logs unless `--verbose` (its output already says what failed).
+    static func start(_ options: CommandOptions) throws -> Runtime {
+        try start(defaultLogLevel: options.logLevel)
+    }
+
     /// Runs a sending command: while it sends, deliveries an earlier process queued and
     /// that are due go out too (any mcp-push start works the outbox). What is left waiting
     /// that this configuration can send is handed to a background flusher, so "queued for

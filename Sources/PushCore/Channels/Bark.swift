@@ -60,8 +60,14 @@ public struct Bark: Channel {
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         var body = options
         body["device_key"] = .string(deviceKey)
-        body["title"] = .string(message.title)
-        body["body"] = .string(message.body.isEmpty ? message.title : message.body)
+        // bark-server needs a body; a title-only message goes as the body alone, not twice,
+        // so the text still fits APNs' 4 KB.
+        if message.body.isEmpty {
+            body["body"] = .string(message.title)
+        } else {
+            body["title"] = .string(message.title)
+            body["body"] = .string(message.body)
+        }
         let answer = try await context.perform(.json(endpoint, .object(body)))
         return answer.judge { json in
             json["code"]?.int == 200 ? .accepted : .rejected(json.reason(code: "code", message: "message"))

@@ -38,6 +38,8 @@ struct Event: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @OptionGroup var options: CommandOptions
+
     func validate() throws {
         guard RunEvent.Kind(rawValue: event) != nil else {
             throw ValidationError("--event must be one of \(RunEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(event)'")
@@ -51,19 +53,23 @@ struct Event: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try Runtime.start()
+        let runtime = try Runtime.start(options)
         let details = data.flatMap { JSONValue.decode(Data($0.utf8))?.object } ?? [:]
         let runEvent = RunEvent(
             runID: runID, kind: RunEvent.Kind(rawValue: event)!, message: message, data: details,
             timestamp: timestamp.flatMap(RFC3339.parse) ?? Date())
+        let channels = channel.isEmpty ? nil : channel
         let result: DispatchResult
         do {
-            result = try await runtime.sending { notifier throws(InputError) in try await notifier.event(runEvent, channels: channel.isEmpty ? nil : channel) }
+            result = try await Output.reporting(json: json) { progress throws(InputError) in
+                try await runtime.sending { notifier throws(InputError) in
+                    try await notifier.event(runEvent, channels: channels, progress: progress)
+                }
+            }
         } catch {
             Output.writeError("mcp-push: \(error.description)")
             throw ExitCode(2)
         }
-        Output.write(json ? Output.json(result) : Output.table(result))
         throw result.exitCode
     }
 }

@@ -30,13 +30,15 @@ struct History: AsyncParsableCommand {
     @Flag(help: "Print JSON (the MCP resources' format).")
     var json = false
 
+    @OptionGroup var options: CommandOptions
+
     func validate() throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
         if run != nil && runs { throw ValidationError("--run and --runs cannot be combined") }
     }
 
     func run() async throws {
-        let runtime = try Runtime.start()
+        let runtime = try Runtime.start(options)
         let notifier = runtime.notifier
         let output: Result<String, CommandFailure>
         do {

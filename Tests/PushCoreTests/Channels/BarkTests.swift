@@ -68,4 +68,35 @@ import Testing
             try Bark(configuration: Configuration(["BARK_PUSH": "abc", "BARK_LEVEL": "loud"]))
         }
     }
+
+    /// APNs refuses payloads over 4 KB: a 10 000-byte CJK body and a long title arrive cut to
+    /// fit, at a character boundary, and the result says it was cut.
+    @Test func titleAndBodyTogetherStayUnderApplesFourKilobytes() async throws {
+        try await FakeService.with(Self.service) { fake in
+            let notifier = try Notifier(configuration: Configuration(["BARK_PUSH": Self.key, "MCP_PUSH_BARK_BASE_URL": fake.baseURL]))
+            let title = String(repeating: "构建完成", count: 20)
+            let result: DispatchResult, titleOnly: DispatchResult
+            do {
+                result = try await notifier.send(title: title, content: String(repeating: "测", count: 3334))
+                // A title too long on its own is cut and sent without a body.
+                titleOnly = try await notifier.send(title: String(repeating: "长", count: 1500), content: "x")
+            } catch {
+                await notifier.shutdown()
+                throw error
+            }
+            await notifier.shutdown()
+            #expect(result.results.first?.ok == true && result.results.first?.truncated == true, "\(result.jsonText)")
+            #expect(titleOnly.results.first?.ok == true && titleOnly.results.first?.truncated == true, "\(titleOnly.jsonText)")
+            #expect(fake.requests.count == 2)
+            for request in fake.requests {
+                #expect(request.body.count < 4096, "the whole JSON payload is \(request.body.count) bytes")
+                let json = try #require(request.json)
+                let text = (json["title"]?.string ?? "") + (json["body"]?.string ?? "")
+                #expect(text.utf8.count <= 3000)
+                #expect(text.hasSuffix(Message.truncationMarker))
+            }
+            #expect(fake.requests[0].json?["title"]?.string == title, "the title is kept whole")
+            #expect(fake.requests[1].json?["title"] == nil, "a title-only message is sent once, as the body")
+        }
+    }
 }
