@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// How the connection is protected.
@@ -65,8 +66,7 @@ public enum SMTPClient {
                 try await connection.startTLS()
                 capabilities = try await hello(connection)
             } else if case .startTLS(allowPlaintext: false) = server.security {
-                throw .refused(
-                    "the server offers no STARTTLS, so the password would travel unencrypted: use its TLS port (SMTP_SSL=true, usually 465), or set SMTP_ALLOW_PLAINTEXT=true for a trusted local server")
+                throw .noEncryptionOffered
             }
         }
         try await authenticate(server, capabilities: capabilities, connection: connection)
@@ -102,8 +102,7 @@ public enum SMTPClient {
             try await connection.command(Data(server.username.utf8).base64EncodedString(), stage: "AUTH LOGIN (user name)", expecting: 334)
             try await connection.command(Data(server.password.utf8).base64EncodedString(), stage: "AUTH LOGIN (password)", expecting: 235, logged: "***")
         } else {
-            let offered = mechanisms.isEmpty ? "none" : mechanisms.sorted().joined(separator: ", ")
-            throw .refused("the server offers no AUTH PLAIN or LOGIN (offered: \(offered)); check SMTP_SERVER and its port")
+            throw .noUsableAuthentication(offered: mechanisms.sorted())
         }
     }
 }
@@ -174,16 +173,31 @@ final class SMTPConnection: Sendable {
         }
     }
 
+    /// Upgrades the connection and waits for the handshake, so a refused certificate is reported
+    /// as itself (as with implicit TLS) rather than as the next command failing on a closed channel.
     func startTLS() async throws(SMTPError) {
         let tls = try Self.makeTLS(server)
         let channel = self.channel
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { throw .timedOut(stage: "TLS handshake") }
         do {
-            try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.addHandler(
-                    NIOSSLClientHandler(context: tls.context, serverHostname: tls.hostname), position: .first)
+            try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+                let handshake = HandshakeWaiter(promise: channel.eventLoop.makePromise(), within: TimeAmount(remaining))
+                do {
+                    let ssl = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.hostname)
+                    try channel.pipeline.syncOperations.addHandler(ssl, position: .first)
+                    try channel.pipeline.syncOperations.addHandler(handshake, position: .after(ssl))
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return handshake.promise.futureResult
             }.get()
+        } catch let error as SMTPError {
+            channel.close(promise: nil)
+            throw error
         } catch {
-            throw .tlsFailed("\(error)")
+            channel.close(promise: nil)
+            throw .tlsFailed(Self.describe(error))
         }
         encrypted.withLock { $0 = true }
     }
@@ -250,6 +264,49 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// Completes its promise when the TLS handshake ends: success, the handshake's error, the
+/// connection closing, or the time running out. Lives on the channel's event loop.
+final class HandshakeWaiter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let promise: EventLoopPromise<Void>
+    private let time: TimeAmount
+    private var timeout: Scheduled<Void>?
+    private var done = false
+
+    init(promise: EventLoopPromise<Void>, within time: TimeAmount) {
+        self.promise = promise
+        self.time = time
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        timeout = context.eventLoop.scheduleTask(in: time) { [self] in finish(.failure(SMTPError.timedOut(stage: "TLS handshake"))) }
+    }
+
+    private func finish(_ result: Result<Void, Error>) {
+        guard !done else { return }
+        done = true
+        timeout?.cancel()
+        promise.completeWith(result)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { finish(.success(())) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        finish(.failure(error))
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.failure(SMTPError.connectionFailed("the server closed the connection during the TLS handshake")))
+        context.fireChannelInactive()
     }
 }
 

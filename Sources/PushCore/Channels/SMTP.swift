@@ -113,8 +113,12 @@ public struct SMTP: Channel {
             if let code = error.code, code == 535 || code == 534 || code == 530 {
                 reason += " (check SMTP_PASSWORD: most providers want an app password or authorization code, not the login password)"
             }
-            if case .tlsFailed = error {
-                reason += " (check SMTP_SERVER and SMTP_SSL; for a private CA use SMTP_CA_FILE)"
+            switch error {
+            case .tlsFailed: reason += " (check SMTP_SERVER and SMTP_SSL; for a private CA use SMTP_CA_FILE)"
+            case .noEncryptionOffered:
+                reason += ": use its TLS port (SMTP_SSL=true, usually 465), or set SMTP_ALLOW_PLAINTEXT=true for a trusted local server"
+            case .noUsableAuthentication: reason += "; check SMTP_SERVER and its port"
+            default: break
             }
             return .rejected(status: error.code, reason, transient: error.isTransient)
         }

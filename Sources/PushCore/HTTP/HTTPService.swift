@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A request as a channel builds it.
@@ -16,6 +18,26 @@ public struct HTTPRequestSpec: Sendable {
         self.url = url
         self.headers = headers
         self.body = body
+    }
+
+    /// Why this request cannot be sent as built, which no retry changes; nil when it can.
+    /// Checked before sending, so these never reach the client as errors to guess from.
+    var unsendableReason: String? {
+        let scheme = url.prefix { $0 != ":" }.lowercased()
+        guard scheme == "http" || scheme == "https" else {
+            return "unsupported URL scheme \"\(scheme)\" (use http:// or https://)"
+        }
+        // RFC 9110: a field name is a token; a value has no line break or NUL (a pasted multi-line token).
+        let separators = Set("()<>@,;:\\\"/[]?={} \t")
+        for (name, value) in headers {
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.value <= 32 || $0.value >= 127 || separators.contains(Character($0)) }) {
+                return "header name \"\(name)\" cannot be sent"
+            }
+            if value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                return "the \(name) header's value holds a line break, which HTTP cannot carry (a token pasted with a newline?)"
+            }
+        }
+        return nil
     }
 
     /// A POST with a JSON body; `null` members are dropped.
@@ -86,6 +108,7 @@ public final class HTTPService: Sendable {
     public init() {}
 
     public func perform(_ request: HTTPRequestSpec, timeout: Duration, proxy: HTTPProxy? = nil) async throws -> HTTPAnswer {
+        if let reason = request.unsendableReason { throw TransportError(reason: reason, isTransient: false, url: request.url) }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = request.method
         outgoing.headers.add(name: "User-Agent", value: "mcp-push/\(PushCoreVersion.current)")
@@ -174,38 +197,70 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public let isTransient: Bool
 
     init(_ error: any Error, url: String) {
-        let host = URL(string: url).flatMap { u in u.host.map { h in u.port.map { "\(h):\($0)" } ?? h } } ?? "the service"
         let (reason, transient) = Self.explain(error)
-        self.description = "\(reason) (\(host))"
-        self.isTransient = transient
+        self.init(reason: reason, isTransient: transient, url: url)
     }
 
-    private static func explain(_ error: any Error) -> (String, Bool) {
-        if let client = error as? HTTPClientError {
-            switch client {
-            case .deadlineExceeded, .readTimeout, .writeTimeout: return ("timed out waiting for the service", true)
-            case .connectTimeout: return ("timed out connecting", true)
-            case .tlsHandshakeTimeout: return ("timed out in the TLS handshake", true)
-            case .remoteConnectionClosed: return ("the service closed the connection", true)
-            case .invalidURL, .emptyHost, .emptyScheme: return ("invalid URL", false)
-            case .cancelled: return ("cancelled", true)
-            default: return ("HTTP client error: \(client.shortDescription)", true)
+    init(reason: String, isTransient: Bool, url: String) {
+        let host = URL(string: url).flatMap { u in u.host.map { h in u.port.map { "\(h):\($0)" } ?? h } } ?? "the service"
+        self.description = "\(reason) (\(host))"
+        self.isTransient = isTransient
+    }
+
+    /// The reason in words and whether another try could help, from the error's type: network
+    /// trouble is transient; a request our side cannot build, or a certificate that does not
+    /// verify, stays wrong however often it is sent.
+    static func explain(_ error: any Error) -> (String, Bool) {
+        switch error {
+        case let client as HTTPClientError: return explain(client)
+        case let connection as NIOConnectionError:
+            // Every address tried failed; a refusal from any says more than a DNS miss of the other family.
+            if let refused = connection.connectionErrors.lazy.compactMap({ explain($0.error) as (String, Bool)? }).first {
+                return refused
             }
-        }
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") {
-            return ("connection refused", true)
-        }
-        if text.contains("unsupportedScheme") {
-            return ("unsupported URL scheme (use http:// or https://)", false)
-        }
-        if text.contains("DNS") || text.contains("resolve") || text.contains("NXDOMAIN") {
             return ("cannot resolve host name", true)
+        case let io as IOError: return explain(errno: io.errnoCode)
+        case let channel as ChannelError:
+            switch channel {
+            case .connectTimeout: return ("timed out connecting", true)
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
+                return ("the service closed the connection", true)
+            default: return ("connection error: \(channel)", true)
+            }
+        case let tls as NIOSSLError:
+            if case .handshakeFailed(let inner) = tls {
+                let text = "\(inner)"
+                // A certificate that does not verify is the service's setup or the wrong host, not a blip.
+                return ("TLS handshake failed: \(text)", !text.contains("CERTIFICATE_VERIFY_FAILED"))
+            }
+            return ("TLS error: \(tls)", true)
+        case let tls as NIOSSLExtraError:
+            return ("TLS error: \(tls)", tls != .failedToValidateHostname && tls != .serverHostnameImpossibleToMatch)
+        case is SocketAddressError: return ("cannot resolve host name", true)
+        default: return ("\(error)", true)
         }
-        if text.contains("handshake") || text.contains("certificate") || text.contains("NIOSSL") || text.contains("BoringSSL") {
-            return ("TLS error: \(text)", true)
+    }
+
+    private static func explain(_ client: HTTPClientError) -> (String, Bool) {
+        switch client {
+        case .deadlineExceeded, .readTimeout, .writeTimeout: return ("timed out waiting for the service", true)
+        case .connectTimeout: return ("timed out connecting", true)
+        case .tlsHandshakeTimeout: return ("timed out in the TLS handshake", true)
+        case .remoteConnectionClosed: return ("the service closed the connection", true)
+        case .invalidURL, .emptyHost, .emptyScheme: return ("invalid URL", false)
+        case .cancelled: return ("cancelled", true)
+        default: return ("HTTP client error: \(client.shortDescription)", true)
         }
-        return (text, true)
+    }
+
+    private static func explain(errno code: Int32) -> (String, Bool) {
+        switch code {
+        case ECONNREFUSED: return ("connection refused", true)
+        case ECONNRESET, EPIPE: return ("the service reset the connection", true)
+        case ENETUNREACH, EHOSTUNREACH: return ("network unreachable", true)
+        case ETIMEDOUT: return ("timed out connecting", true)
+        default: return ("network error: \(String(cString: strerror(code)))", true)
+        }
     }
 }
 

@@ -145,6 +145,23 @@ struct SMTPTests {
         #expect(try server.received().isEmpty)
     }
 
+    /// Defect: STARTTLS with an untrusted certificate was "cannot connect: sending EHLO: I/O on
+    /// closed channel", transient, and retried forever. Now the same reason and verdict as implicit TLS.
+    @Test func anUntrustedCertificateIsTheSamePermanentTLSFailureWithSTARTTLSAndImplicitTLS() async throws {
+        let starttls = try await SMTPTestServer(["--tls", "starttls"])
+        let implicit = try await SMTPTestServer(["--tls", "implicit"])
+        let upgraded = try await deliver(starttls.variables())
+        let direct = try await deliver(implicit.variables(["SMTP_SSL": "true"]))
+        for delivery in [upgraded, direct] {
+            #expect(!delivery.ok && !delivery.isTransient, "\(delivery)")
+            let error = try #require(delivery.error)
+            #expect(error.hasPrefix("TLS failed: handshake failed"), "\(error)")
+            #expect(error.contains("CERTIFICATE_VERIFY_FAILED"), "\(error)")
+            #expect(error.hasSuffix("(check SMTP_SERVER and SMTP_SSL; for a private CA use SMTP_CA_FILE)"))
+        }
+        #expect(try starttls.received().isEmpty && implicit.received().isEmpty)
+    }
+
     @Test func aSilentServerTimesOut() async throws {
         let server = try await SMTPTestServer(["--hang"])
         let clock = ContinuousClock()
