@@ -220,3 +220,27 @@ def test_stdout_carries_only_protocol_messages_even_with_debug_logs(binary, bark
     assert by_id[2]["result"]["structuredContent"]["status"] == "success"
     assert "delivered" in stderr  # logs go to stderr...
     assert DEVICE_KEY not in stderr  # ...without secrets
+
+
+def test_what_is_not_a_json_rpc_request_gets_the_json_rpc_error(binary, bark_env):
+    lines = [
+        b"not json at all",
+        b"42",
+        b'{"id": 5}',
+        b'{"jsonrpc": "2.0", "id": "p", "method": "tools/list", "params": [1, 2]}',
+        b'{"jsonrpc": "2.0", "method": "notifications/initialized", "params": "x"}',
+        b"[]",
+        b'{"jsonrpc": "2.0", "id": 9, "result": {}}',
+        b"[" + b" " * (17 << 20) + b"]",
+        json.dumps(initialize("2025-06-18")).encode(),
+    ]
+    done = subprocess.run([binary], input=b"\n".join(lines) + b"\n", env={**os.environ, **bark_env},
+                          capture_output=True, timeout=60)
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    errors = [(a["id"], a["error"]["code"]) for a in answers if "error" in a]
+    # Each answered once; the notification and the response are not answered.
+    expected = [(None, -32700), (None, -32600), (5, -32600), ("p", -32602), (None, -32600), (None, -32700)]
+    assert sorted(map(repr, errors)) == sorted(map(repr, expected)), answers
+    [initialized] = [a for a in answers if "result" in a]
+    assert initialized["id"] == 1 and initialized["result"]["protocolVersion"] == "2025-06-18"
+    assert "longer than 16 MiB" in done.stderr.decode()

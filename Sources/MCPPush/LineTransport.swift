@@ -37,7 +37,16 @@ public actor LineTransport: Transport {
         started = true
         // A client that goes away must not kill us with SIGPIPE; the write reports EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
-        let reader = LineReader(fd: input, continuation: continuation, unanswered: unanswered, logger: logger)
+        let reader = LineReader(
+            fd: input, continuation: continuation, unanswered: unanswered, logger: logger,
+            answer: { [unanswered] data in
+                // Counted like a request until written, so an exit right after still carries the answer.
+                unanswered.add(1)
+                Task {
+                    try? await self.write(data)
+                    unanswered.subtract(1)
+                }
+            })
         let thread = Thread { reader.run() }
         thread.name = "mcp-stdin"
         thread.start()
@@ -52,12 +61,18 @@ public actor LineTransport: Transport {
     }
 
     public func send(_ data: Data) async throws {
+        try write(data)
+        unanswered.subtract(JSONRPCShape.count(in: data).responses)
+    }
+
+    /// Writes one message and its newline; from `send`, and for the errors the reader answers itself.
+    func write(_ data: Data) throws {
         var framed = data
         framed.append(UInt8(ascii: "\n"))
         try framed.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = write(output, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = Foundation.write(output, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR || errno == EAGAIN { continue }
                     throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
@@ -65,7 +80,6 @@ public actor LineTransport: Transport {
                 offset += written
             }
         }
-        unanswered.subtract(JSONRPCShape.count(in: data).responses)
     }
 
     /// Waits until every request received so far has been answered, or `timeout` passes.
@@ -100,6 +114,8 @@ private struct LineReader: Sendable {
     let continuation: AsyncThrowingStream<Data, any Error>.Continuation
     let unanswered: RequestCounter
     let logger: Logger
+    /// Sends an error the reader answers itself (what is not a JSON-RPC message never reaches the server).
+    let answer: @Sendable (Data) -> Void
 
     func run() {
         var splitter = LineSplitter()
@@ -113,10 +129,20 @@ private struct LineReader: Sendable {
             }
             if count == 0 { break }
             splitter.feed(buffer[..<count], tooLong: {
-                logger.error("a line on stdin is longer than \(LineSplitter.maximumLine >> 20) MiB; dropped (no MCP message is that long)")
+                let reason = "a line on stdin is longer than \(LineSplitter.maximumLine >> 20) MiB; dropped (no MCP message is that long)"
+                logger.error("\(reason)")
+                answer(JSONRPCShape.error(-32700, "Parse error: \(reason)", id: nil))
             }) { message in
-                unanswered.add(JSONRPCShape.count(in: message).requests)
-                continuation.yield(message)
+                switch JSONRPCShape.screen(message) {
+                case .forward(let requests):
+                    unanswered.add(requests)
+                    continuation.yield(message)
+                case .reject(let error):
+                    logger.warning("refused a message on stdin: \(String(decoding: error, as: UTF8.self))")
+                    answer(error)
+                case .drop(let reason):
+                    logger.warning("ignored a notification on stdin: \(reason)")
+                }
             }
         }
         logger.debug("stdin closed")
@@ -180,8 +206,60 @@ enum JSONRPCShape {
     private struct Envelope: Decodable {
         let id: IDValue?
         let method: String?
+        let params: Params?
         let result: IgnoredValue?
         let error: IgnoredValue?
+    }
+
+    /// MCP's params are an object; anything else is told apart without decoding it.
+    private enum Params: Decodable {
+        case object, other
+        init(from decoder: Decoder) throws {
+            self = (try? decoder.singleValueContainer().decode([String: IgnoredValue].self)) != nil ? .object : .other
+        }
+    }
+
+    enum Screening: Equatable {
+        /// A JSON-RPC message for the server, holding this many requests.
+        case forward(requests: Int)
+        /// Not one: this error answers it.
+        case reject(Data)
+        /// A notification that cannot be handled (nothing may answer a notification).
+        case drop(String)
+    }
+
+    /// Whether a line is a JSON-RPC message the server should see. What is not is answered here as
+    /// JSON-RPC says: not JSON -32700, not a request -32600, params not an object -32602, each with
+    /// the message's own id when it has one and null otherwise.
+    static func screen(_ data: Data) -> Screening {
+        if data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
+            let members = try? JSONDecoder().decode([Envelope].self, from: data)
+            if members?.isEmpty == true { return .reject(error(-32600, "Invalid Request: an empty batch", id: nil)) }
+            return .forward(requests: count(in: data).requests)
+        }
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: data) else {
+            guard (try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)) != nil else {
+                return .reject(error(-32700, "Parse error: the line is not JSON", id: nil))
+            }
+            return .reject(error(-32600, "Invalid Request: not a JSON-RPC request, notification or response", id: id(in: data)))
+        }
+        if envelope.method != nil {
+            if envelope.params == .other {
+                let reason = "Invalid params: params must be an object"
+                guard envelope.id != nil else { return .drop(reason) }
+                return .reject(error(-32602, reason, id: id(in: data)))
+            }
+            return .forward(requests: envelope.id == nil ? 0 : 1)
+        }
+        if envelope.id != nil && (envelope.result != nil || envelope.error != nil) { return .forward(requests: 0) }
+        return .reject(error(-32600, "Invalid Request: no method, and not a response", id: id(in: data)))
+    }
+
+    /// A JSON-RPC error response; `id` is the message's id as JSON (a string or a number), or null.
+    static func error(_ code: Int, _ message: String, id: Data?) -> Data {
+        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: message, options: .fragmentsAllowed)) ?? Data("\"\"".utf8), as: UTF8.self)
+        let identifier = id.map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        return Data(#"{"jsonrpc":"2.0","id":\#(identifier),"error":{"code":\#(code),"message":\#(text)}}"#.utf8)
     }
 
     private struct IDValue: Decodable {
@@ -209,6 +287,41 @@ enum JSONRPCShape {
             }
         }
         return (requests, responses)
+    }
+
+    /// The id of a message as JSON, when it is one JSON-RPC allows (a string or a number).
+    private static func id(in data: Data) -> Data? {
+        guard let id = (try? JSONDecoder().decode(Identified.self, from: data))?.id else { return nil }
+        return try? JSONEncoder().encode(id)
+    }
+
+    private struct Identified: Decodable {
+        let id: RequestID?
+    }
+
+    /// A string or a number, as JSON-RPC ids are (a boolean is neither).
+    private enum RequestID: Codable {
+        case string(String), integer(Int), number(Double)
+
+        init(from decoder: Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let text = try? value.decode(String.self) {
+                self = .string(text)
+            } else if let integer = try? value.decode(Int.self) {
+                self = .integer(integer)
+            } else {
+                self = .number(try value.decode(Double.self))
+            }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var value = encoder.singleValueContainer()
+            switch self {
+            case .string(let text): try value.encode(text)
+            case .integer(let integer): try value.encode(integer)
+            case .number(let number): try value.encode(number)
+            }
+        }
     }
 }
 
