@@ -179,3 +179,44 @@ def test_stateless_concurrent_requests_sharing_an_id_each_get_their_own_answer(b
         assert sorted(bark.delivered_titles()) == sorted(f"Client {i}" for i in range(8))
     finally:
         server.stop()
+
+
+def test_a_huge_content_length_is_refused_at_once(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+        connection.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Accept: application/json, text/event-stream\r\nContent-Length: 10000000000\r\n\r\n{")
+        started = time.monotonic()
+        answer = connection.recv(65536)
+        assert time.monotonic() - started < 2
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+
+
+def test_half_sent_requests_are_closed_and_never_lock_others_out(binary, bark_env):
+    """400 connections that send a request line and one header and stop: others still get answers,
+    and each half-sent one is closed after MCP_PUSH_HTTP_IDLE_TIMEOUT."""
+    started = HTTPServer(binary, {**bark_env, "MCP_PUSH_HTTP_IDLE_TIMEOUT": "2", "MCP_PUSH_HTTP_MAX_CONNECTIONS": "64"})
+    stalled = []
+    try:
+        for _ in range(400):
+            try:
+                connection = socket.create_connection(("127.0.0.1", started.port), timeout=5)
+            except OSError:
+                break
+            connection.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            stalled.append(connection)
+        # Within a few idle timeouts every stalled connection is closed and a real client is answered.
+        deadline = time.monotonic() + 20
+        healthy = False
+        while time.monotonic() < deadline and not healthy:
+            try:
+                healthy = httpx2.get(started.url + "/healthz", timeout=3).status_code == 200
+            except httpx2.TransportError:
+                time.sleep(0.2)
+        assert healthy, "a client was locked out by half-sent requests"
+        first = stalled[0]
+        first.settimeout(10)
+        assert first.recv(1) == b"", "a half-sent request is closed, not held"
+    finally:
+        for connection in stalled:
+            connection.close()
+        started.stop()

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MCP
 import NIOCore
@@ -20,6 +21,12 @@ public struct HTTPServingOptions: Sendable {
     public var allowedHosts: Set<String> = []
     public var maximumBodyBytes: Int
     public var sessionIdleTimeout: Duration
+    /// `MCP_PUSH_HTTP_IDLE_TIMEOUT`: a connection that has not sent a whole request head by then, or
+    /// idles between requests that long, is closed (a half-sent request must not hold a descriptor).
+    /// A request being answered is never cut.
+    public var connectionIdleTimeout: Duration = .seconds(10)
+    /// `MCP_PUSH_HTTP_MAX_CONNECTIONS`: connections open at once; more wait to be accepted.
+    public var maximumConnections = 512
 
     public init(
         host: String, port: Int, path: String, stateless: Bool, token: String?, allowedOrigins: Set<String>,
@@ -52,6 +59,8 @@ public struct HTTPServingOptions: Sendable {
             maximumBodyBytes: try configuration.int("MCP_PUSH_HTTP_MAX_BODY", in: 1024...(64 << 20)) ?? (1 << 20),
             sessionIdleTimeout: try configuration.seconds("MCP_PUSH_HTTP_SESSION_IDLE", in: 1...604_800) ?? .seconds(1800))
         options.allowedHosts = Set(configuration.list("MCP_PUSH_ALLOWED_HOSTS")?.map { $0.lowercased() } ?? [])
+        options.connectionIdleTimeout = try configuration.seconds("MCP_PUSH_HTTP_IDLE_TIMEOUT", in: 1...3600) ?? options.connectionIdleTimeout
+        options.maximumConnections = try configuration.int("MCP_PUSH_HTTP_MAX_CONNECTIONS", in: 1...65_536) ?? options.maximumConnections
         return options
     }
 
@@ -108,7 +117,10 @@ extension PushServer {
         }
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "mcp-push"),
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(options.connectionIdleTimeout))),
+            configuration: .init(
+                address: .hostname(options.host, port: options.port), serverName: "mcp-push",
+                availableConnectionsDelegate: MaximumAvailableConnections(options.maximumConnections)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
             logger: logger)
         let cleanup = Task { await router.expireIdleSessions() }
@@ -130,11 +142,18 @@ extension PushServer {
             return HTTPGuard.plain(.notFound, "Not Found: the MCP endpoint is \(options.path)")
         }
         if let refusal = guardrail.check(request.headers, authority: request.head.authority) { return refusal }
+        let tooLarge = HTTPGuard.jsonRPCError(413, code: -32600, "Request body larger than \(options.maximumBodyBytes) bytes (MCP_PUSH_HTTP_MAX_BODY)")
+        // Refused from its header, at once: waiting for ten gigabytes that will be refused anyway holds the connection.
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maximumBodyBytes {
+            var refusal = tooLarge
+            refusal.headers[.connection] = "close"
+            return refusal
+        }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: options.maximumBodyBytes)
         } catch {
-            return HTTPGuard.jsonRPCError(413, code: -32600, "Request body larger than \(options.maximumBodyBytes) bytes (MCP_PUSH_HTTP_MAX_BODY)")
+            return tooLarge
         }
         var headers: [String: String] = [:]
         for field in request.headers {
