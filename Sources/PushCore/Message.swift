@@ -11,6 +11,9 @@ public struct Message: Sendable, Hashable {
         self.body = body
     }
 
+    /// For services whose text field may not be empty: the body, or the title when there is none.
+    public var bodyOrTitle: String { body.isEmpty ? title : body }
+
     /// Title and body as one plain-text block, for services with a single text field.
     public var text: String {
         body.isEmpty ? title : "\(title)\n\n\(body)"

@@ -26,7 +26,7 @@ public struct Aibotk: Channel {
         default: throw .invalid("AIBOTK_TYPE", "expected room (a group) or contact (a friend), got \"\(values[1])\"")
         }
         name = values[2]
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!)
+        endpoint = try configuration.baseURL(for: Self.descriptor)
             + "/openapi/v1/chat/\(isRoom ? "room" : "contact")"
     }
 
@@ -41,7 +41,7 @@ public struct Aibotk: Channel {
         ]
         let answer = try await context.perform(.json(endpoint, body))
         return answer.judge { json in
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             return code == 0 ? .accepted : .rejected(json.reason(code: "code", message: "msg", "message", "error"))
         }
     }

@@ -39,7 +39,7 @@ public struct Bark: Channel {
             endpoint = String(trimmed[..<prefixEnd]) + "/push"
         } else {
             deviceKey = push
-            endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/push"
+            endpoint = try configuration.baseURL(for: Self.descriptor) + "/push"
         }
         if let level = configuration["BARK_LEVEL"], !Self.levels.contains(level) {
             throw .invalid("BARK_LEVEL", "expected one of \(Self.levels.sorted().joined(separator: ", ")), got \"\(level)\"")

@@ -68,7 +68,7 @@ public struct Chronocat: Channel {
                     let answer = try await context.perform(try self.request(to: target, text: message.text))
                     if answer.isSuccess { return (index, .delivered(status: answer.status)) }
                     let hint = answer.status == 401 || answer.status == 403 ? " (check CHRONOCAT_TOKEN)" : ""
-                    return (index, .rejected(status: answer.status, answer.httpFailureSummary + hint, transient: answer.status == 429 || answer.status >= 500))
+                    return (index, .rejected(status: answer.status, answer.httpFailureSummary + hint, transient: answer.isTransientStatus))
                 }
             }
             var results: [(Int, Delivery)] = []

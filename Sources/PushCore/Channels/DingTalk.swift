@@ -29,7 +29,7 @@ public struct DingTalk: Channel {
         }
         self.token = token
         self.secret = secret
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/robot/send"
+        endpoint = try configuration.baseURL(for: Self.descriptor) + "/robot/send"
     }
 
     public var secrets: [String] { [token] + (secret.map { [$0] } ?? []) }
@@ -52,7 +52,7 @@ public struct DingTalk: Channel {
         let body: JSONValue = ["msgtype": "text", "text": ["content": .string(message.text)]]
         let answer = try await context.perform(.json(url, body))
         return answer.judge { json in
-            guard let code = json["errcode"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["errcode"]?.int else { return .unexpected(answer) }
             switch code {
             case 0: return .accepted
             case 130101: return .rejected(json.reason(code: "errcode", message: "errmsg") + " (over 20 messages a minute)", transient: true)

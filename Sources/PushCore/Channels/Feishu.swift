@@ -43,7 +43,7 @@ public struct Feishu: Channel {
             origin = String(withoutQuery[..<range.lowerBound])
         } else {
             hookID = key
-            origin = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!)
+            origin = try configuration.baseURL(for: Self.descriptor)
         }
         self.secret = secret
         endpoint = origin + Self.hookPath + PercentEncoding.encode(hookID)
@@ -75,7 +75,7 @@ public struct Feishu: Channel {
         return answer.judge { json in
             // Current answers carry `code`/`msg`; older ones only `StatusCode`/`StatusMessage`.
             let (codeKey, messageKey) = json["code"] != nil ? ("code", "msg") : ("StatusCode", "StatusMessage")
-            guard let code = json[codeKey]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json[codeKey]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: codeKey, message: messageKey)
             switch code {
             case 0: return .accepted

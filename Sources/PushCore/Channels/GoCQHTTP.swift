@@ -70,7 +70,7 @@ public struct GoCQHTTP: Channel {
         default: break
         }
         return answer.judge { json in
-            guard let status = json["status"]?.string else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let status = json["status"]?.string else { return .unexpected(answer) }
             switch status {
             // `async`: the implementation queued the message itself.
             case "ok", "async": return .accepted

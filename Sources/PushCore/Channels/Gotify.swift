@@ -38,14 +38,14 @@ public struct Gotify: Channel {
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         let body: JSONValue = [
             "title": .string(message.title),
-            "message": .string(message.body.isEmpty ? message.title : message.body),
+            "message": .string(message.bodyOrTitle),
             "priority": .int(priority),
         ]
         // The token goes in a header, never in the URL, where proxies would log it.
         let answer = try await context.perform(.json("\(server)/message", body, headers: [("X-Gotify-Key", token)]))
         return answer.judge { json in
             if json["id"]?.int != nil { return .accepted }
-            guard let code = json["errorCode"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["errorCode"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "errorCode", message: "errorDescription", "error")
             switch code {
             case 401, 403: return .rejected(reason + " (check GOTIFY_TOKEN: an application token, not a client token)")

@@ -17,7 +17,7 @@ public struct IGot: Channel {
             throw .invalid("IGOT_PUSH_KEY", "an iGot key is letters and digits only")
         }
         self.key = key
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/\(key)"
+        endpoint = try configuration.baseURL(for: Self.descriptor) + "/\(key)"
     }
 
     public var secrets: [String] { [key] }
@@ -26,7 +26,7 @@ public struct IGot: Channel {
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         let answer = try await context.perform(.form(endpoint, [("title", message.title), ("content", message.body)]))
         return answer.judge { json in
-            guard let code = json["ret"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["ret"]?.int else { return .unexpected(answer) }
             return code == 0 ? .accepted : .rejected(json.reason(code: "ret", message: "errMsg") + " (check IGOT_PUSH_KEY)")
         }
     }

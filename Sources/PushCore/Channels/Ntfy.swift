@@ -46,7 +46,7 @@ public struct Ntfy: Channel {
         if let url = configuration["NTFY_URL"] {
             server = try Configuration.validatedURL(url, variable: "NTFY_URL").trimmingSuffix("/")
         } else {
-            server = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!)
+            server = try configuration.baseURL(for: Self.descriptor)
         }
         priority = try Self.priority(configuration)
         if let token {
@@ -84,7 +84,7 @@ public struct Ntfy: Channel {
         let body: JSONValue = [
             "topic": .string(topic),
             "title": .string(message.title),
-            "message": .string(message.body.isEmpty ? message.title : message.body),
+            "message": .string(message.bodyOrTitle),
             "priority": .int(priority),
         ]
         var headers: [(String, String)] = []
@@ -95,7 +95,7 @@ public struct Ntfy: Channel {
         let answer = try await context.perform(.json(server + "/", body, headers: headers))
         return answer.judge { json in
             if json["id"]?.string != nil { return .accepted }
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "code", message: "error")
             switch code {
             case let code where Self.rateLimitCodes.contains(code):

@@ -26,7 +26,7 @@ public struct PushDeer: Channel {
             let path = URL(string: endpoint)?.path ?? ""
             self.endpoint = path.isEmpty ? endpoint + Self.path : endpoint
         } else {
-            endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + Self.path
+            endpoint = try configuration.baseURL(for: Self.descriptor) + Self.path
         }
     }
 
@@ -38,7 +38,7 @@ public struct PushDeer: Channel {
         let fields = [("pushkey", key), ("text", message.title), ("desp", message.body), ("type", "markdown")]
         let answer = try await context.perform(.form(endpoint, fields))
         return answer.judge { json in
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             guard code == 0 else { return .rejected(json.reason(code: "code", message: "error")) }
             // An unknown key still answers code 0, with `result: false` instead of one entry per device.
             switch json["content"]?["result"] {

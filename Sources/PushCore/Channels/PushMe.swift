@@ -24,7 +24,7 @@ public struct PushMe: Channel {
         if let url = configuration["PUSHME_URL"] {
             endpoint = try Configuration.validatedURL(url, variable: "PUSHME_URL")
         } else {
-            endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/"
+            endpoint = try configuration.baseURL(for: Self.descriptor) + "/"
         }
     }
 
@@ -37,7 +37,7 @@ public struct PushMe: Channel {
         // PushMe answers the plain text `success`, and a plain-text reason otherwise.
         let text = answer.text.trimmingWhitespace()
         if answer.isSuccess && text == "success" { return .delivered(status: answer.status) }
-        let transient = answer.status == 429 || answer.status >= 500
+        let transient = answer.isTransientStatus
         if answer.isSuccess { return .rejected(status: answer.status, "PushMe refused: \(answer.snippet) (check PUSHME_KEY)") }
         return .rejected(status: answer.status, answer.httpFailureSummary, transient: transient, retryAfter: answer.retryAfterHeader)
     }

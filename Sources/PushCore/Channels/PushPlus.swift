@@ -41,7 +41,7 @@ public struct PushPlus: Channel {
             "to": configuration["PUSH_PLUS_TO"].json,
         ]
         // Always HTTPS: the original fell back to a legacy plain-HTTP host, sending the token in clear.
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/send"
+        endpoint = try configuration.baseURL(for: Self.descriptor) + "/send"
     }
 
     public var secrets: [String] { [token] }
@@ -54,7 +54,7 @@ public struct PushPlus: Channel {
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        var content = message.body.isEmpty ? message.title : message.body
+        var content = message.bodyOrTitle
         if template == "html" { content = content.replacingOccurrences(of: "\n", with: "<br>") }
         var body = options
         body["token"] = .string(token)
@@ -63,7 +63,7 @@ public struct PushPlus: Channel {
         body["template"] = .string(template)
         let answer = try await context.perform(.json(endpoint, .object(body)))
         return answer.judge { json in
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "code", message: "msg")
             switch code {
             case 200: return .accepted

@@ -24,7 +24,7 @@ public struct Qmsg: Channel {
         guard Self.types.contains(type) else {
             throw .invalid("QMSG_TYPE", "expected send (private) or group, got \"\(values[1])\"")
         }
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!)
+        endpoint = try configuration.baseURL(for: Self.descriptor)
             + "/\(type)/\(PercentEncoding.encode(key))"
     }
 
@@ -34,7 +34,7 @@ public struct Qmsg: Channel {
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         let answer = try await context.perform(.form(endpoint, [("msg", message.text)]))
         return answer.judge { json in
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             guard code == 0, json["success"]?.bool != false else {
                 return .rejected(json.reason(code: "code", message: "reason"))
             }

@@ -23,16 +23,13 @@ public struct ServerChan: Channel {
     public init?(configuration: Configuration) throws(ConfigurationError) {
         guard let key = configuration["PUSH_KEY"] else { return nil }
         self.key = key
-        let override = try configuration[Self.descriptor.baseURLVariable].map { value throws(ConfigurationError) in
-            try Configuration.validatedURL(value, variable: Self.descriptor.baseURLVariable).trimmingSuffix("/")
-        }
         let encodedKey = PercentEncoding.encode(key)
         if let match = key.firstMatch(of: Self.serverChan3Key) {
             isTurbo = false
-            endpoint = (override ?? "https://\(match.1).push.ft07.com") + "/send/\(encodedKey).send"
+            endpoint = try configuration.baseURL(for: Self.descriptor, default: "https://\(match.1).push.ft07.com") + "/send/\(encodedKey).send"
         } else {
             isTurbo = true
-            endpoint = (override ?? Self.descriptor.defaultBaseURL!) + "/\(encodedKey).send"
+            endpoint = try configuration.baseURL(for: Self.descriptor) + "/\(encodedKey).send"
         }
     }
 
@@ -45,7 +42,7 @@ public struct ServerChan: Channel {
         var title = message.title
         var body = message.body
         if isTurbo, title.count > Self.turboTitleLimit {
-            body = body.isEmpty ? title : "\(title)\n\n\(body)"
+            body = message.text
             title = String(title.prefix(Self.turboTitleLimit - 1)) + "…"
         }
         let desp = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
@@ -63,7 +60,7 @@ public struct ServerChan: Channel {
             if let errno = json["errno"]?.int {
                 return errno == 0 ? .accepted : .rejected(json.reason(code: "errno", message: "errmsg"))
             }
-            return .rejected("unexpected answer: \(answer.snippet)")
+            return .unexpected(answer)
         }
     }
 

@@ -43,7 +43,7 @@ public struct SynologyChat: Channel {
         let answer = try await context.perform(.form(url, [("payload", payload)]))
         return answer.judge { json in
             if json["success"]?.bool == true { return .accepted }
-            guard let error = json["error"] else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let error = json["error"] else { return .unexpected(answer) }
             let reason = error.reason(code: "code", message: "errors")
             switch error["code"]?.int {
             case 404?: return .rejected(reason + " (check CHAT_TOKEN and CHAT_URL)")

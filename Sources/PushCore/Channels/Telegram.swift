@@ -41,7 +41,7 @@ public struct Telegram: Channel {
             let url = host.contains("://") ? host : "https://" + host
             apiBase = try Configuration.validatedURL(url, variable: "TG_API_HOST").trimmingSuffix("/")
         } else {
-            apiBase = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!)
+            apiBase = try configuration.baseURL(for: Self.descriptor)
         }
         proxy = try Self.proxy(configuration)
     }
@@ -97,7 +97,7 @@ public struct Telegram: Channel {
         let answer = try await context.perform(.json("\(apiBase)/bot\(token)/sendMessage", body), proxy: proxy)
         return answer.judge { json in
             if json["ok"]?.bool == true { return .accepted }
-            guard let code = json["error_code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["error_code"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "error_code", message: "description")
             let description = json["description"]?.string?.lowercased() ?? ""
             switch code {

@@ -91,7 +91,7 @@ public struct WeComApp: Channel {
     func payload(_ message: Message) -> JSONValue {
         var body: [String: JSONValue] = ["touser": .string(recipients), "agentid": .int(agentID), "safe": 0]
         if let thumbMediaID {
-            let text = message.body.isEmpty ? message.title : message.body
+            let text = message.bodyOrTitle
             let article: JSONValue = [
                 "title": .string(message.title),
                 "thumb_media_id": .string(thumbMediaID),
@@ -148,7 +148,7 @@ public struct WeComApp: Channel {
         let answer = try await context.perform(.json(url, body))
         var tokenIsStale = false
         let delivery = answer.judge { json in
-            guard let code = json["errcode"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["errcode"]?.int else { return .unexpected(answer) }
             guard code == 0 else {
                 tokenIsStale = Self.staleTokenCodes.contains(code)
                 return Self.rejection("", json, code: code)

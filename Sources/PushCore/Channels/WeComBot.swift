@@ -42,7 +42,7 @@ public struct WeComBot: Channel {
         if let origin = configuration["QYWX_ORIGIN"] {
             return try Configuration.validatedURL(origin, variable: "QYWX_ORIGIN").trimmingSuffix("/")
         }
-        return try configuration.baseURL(for: descriptor, default: descriptor.defaultBaseURL!)
+        return try configuration.baseURL(for: descriptor)
     }
 
     public var secrets: [String] { [key] }
@@ -56,7 +56,7 @@ public struct WeComBot: Channel {
         let body: JSONValue = ["msgtype": "text", "text": ["content": .string(message.text)]]
         let answer = try await context.perform(.json(url, body))
         return answer.judge { json in
-            guard let code = json["errcode"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["errcode"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "errcode", message: "errmsg")
             switch code {
             case 0: return .accepted

@@ -33,7 +33,7 @@ public struct WePlus: Channel {
         guard version == "pro" || version == "personal" else {
             throw .invalid("WE_PLUS_BOT_VERSION", "expected pro or personal, got \"\(version)\"")
         }
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/send"
+        endpoint = try configuration.baseURL(for: Self.descriptor) + "/send"
     }
 
     public var secrets: [String] { [token] }
@@ -49,7 +49,7 @@ public struct WePlus: Channel {
         ]
         let answer = try await context.perform(.json(endpoint, body))
         return answer.judge { json in
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             return code == 200 ? .accepted : .rejected(json.reason(code: "code", message: "msg"))
         }
     }

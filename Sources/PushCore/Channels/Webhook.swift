@@ -185,7 +185,7 @@ public struct Webhook: Channel {
         let answer = try await context.perform(try request(for: message))
         guard answer.isSuccess else {
             return .rejected(
-                status: answer.status, answer.httpFailureSummary, transient: answer.status == 429 || answer.status >= 500,
+                status: answer.status, answer.httpFailureSummary, transient: answer.isTransientStatus,
                 retryAfter: answer.retryAfterHeader)
         }
         return .delivered(status: answer.status)

@@ -37,7 +37,7 @@ public struct WxPusher: Channel {
         self.appToken = token
         self.topicIDs = topicIDs
         self.uids = uids ?? []
-        endpoint = try configuration.baseURL(for: Self.descriptor, default: Self.descriptor.defaultBaseURL!) + "/api/send/message"
+        endpoint = try configuration.baseURL(for: Self.descriptor) + "/api/send/message"
     }
 
     public var secrets: [String] { [appToken] }
@@ -61,7 +61,7 @@ public struct WxPusher: Channel {
         ]
         let answer = try await context.perform(.json(endpoint, body))
         return answer.judge { json in
-            guard let code = json["code"]?.int else { return .rejected("unexpected answer: \(answer.snippet)") }
+            guard let code = json["code"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "code", message: "msg")
             switch code {
             case 1000:

@@ -128,10 +128,13 @@ public struct Configuration: Sendable {
 
     /// The origin for a channel's service: `MCP_PUSH_<ID>_BASE_URL` if set, else the default.
     /// The trailing slash is dropped so callers can append the service's real path.
-    public func baseURL(for descriptor: ChannelDescriptor, default fallback: String) throws(ConfigurationError) -> String {
+    /// The channel's service: its base-URL variable when set (checked), else the given default,
+    /// else the descriptor's own. Without either, the variable is missing.
+    public func baseURL(for descriptor: ChannelDescriptor, default fallback: String? = nil) throws(ConfigurationError) -> String {
         if let override = self[descriptor.baseURLVariable] {
             return try Self.validatedURL(override, variable: descriptor.baseURLVariable).trimmingSuffix("/")
         }
+        guard let fallback = fallback ?? descriptor.defaultBaseURL else { throw .missing([descriptor.baseURLVariable]) }
         return fallback.trimmingSuffix("/")
     }
 

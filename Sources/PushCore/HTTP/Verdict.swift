@@ -6,6 +6,11 @@ public enum Verdict: Sendable, Equatable {
     case accepted
     /// The service refused; `reason` is its own words (code and message).
     case rejected(String, transient: Bool = false, retryAfter: Duration? = nil)
+
+    /// An answer without the fields the service's API promises: quoted, so the reader sees what came back.
+    public static func unexpected(_ answer: HTTPAnswer) -> Verdict {
+        .rejected("unexpected answer: \(answer.snippet)")
+    }
 }
 
 extension HTTPAnswer {
@@ -14,7 +19,7 @@ extension HTTPAnswer {
     /// code, and some answer errors with a 4xx and a JSON reason, so both are read.
     public func judge(_ check: (JSONValue) -> Verdict) -> Delivery {
         let retryAfter = retryAfterHeader
-        let transientStatus = status == 429 || status >= 500
+        let transientStatus = isTransientStatus
         guard let json else {
             // A 2xx whose body was too big to read whole: the status is all the service said we can read,
             // and re-sending what it accepted would be worse than trusting it.
@@ -36,6 +41,10 @@ extension HTTPAnswer {
                 retryAfter: serviceRetryAfter ?? retryAfter)
         }
     }
+
+    /// Too many requests, or the service's own trouble: worth another try later. Any other
+    /// refusal is about the request, which a retry does not change.
+    public var isTransientStatus: Bool { status == 429 || status >= 500 }
 
     /// `HTTP 502 Bad Gateway: <start of the body>`.
     public var httpFailureSummary: String {
