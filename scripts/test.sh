@@ -35,6 +35,9 @@ export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
 echo "==> agents' hooks: payloads as each agent documents them, at a fake service"
 .venv/bin/python -m pytest -q IntegrationTests/hooks
 
+echo "==> install / uninstall / doctor in a temporary HOME, agents' CLIs as stand-ins"
+.venv/bin/python -m pytest -q IntegrationTests/install
+
 echo "==> command line: terminal output, JSON, exit codes, stdin"
 .venv/bin/python -m pytest -q IntegrationTests/cli
 

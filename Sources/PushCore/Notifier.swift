@@ -70,6 +70,11 @@ public final class Notifier: Sendable {
         get async { await storeTask.value }
     }
 
+    /// Why the shared store could not be used (history then lives in memory for this process), or nil.
+    public var storeProblem: String? {
+        get async { await store.problem }
+    }
+
     var outbox: Outbox {
         get async {
             let store = await store

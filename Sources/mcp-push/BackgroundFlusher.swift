@@ -19,7 +19,7 @@ enum BackgroundFlusher {
     /// (a hook's caller waiting for our stdout to close must not wait for it). Returns false
     /// when it could not be started.
     static func spawn() -> Bool {
-        guard let executable = executablePath() else { return false }
+        guard let executable = ThisBinary.path else { return false }
         var attributes = posix_spawnattr_t()
         var actions = posix_spawn_file_actions_t()
         posix_spawnattr_init(&attributes)
@@ -54,13 +54,5 @@ enum BackgroundFlusher {
             return false
         }
         return true  // kept open (and locked) until the process exits
-    }
-
-    private static func executablePath() -> String? {
-        #if os(Linux)
-            if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        #endif
-        let first = CommandLine.arguments.first ?? ""
-        return first.hasPrefix("/") ? first : nil
     }
 }

@@ -19,12 +19,12 @@ struct MCPPushCommand: AsyncParsableCommand {
               claude mcp add mcp-push -- /path/to/mcp-push --transport stdio
             """,
         version: PushCoreVersion.current,
-        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self, Hook.self],
+        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self, Hook.self, Install.self, Uninstall.self, Doctor.self],
         defaultSubcommand: Serve.self)
 
     /// The subcommands' names, and argument parser's own `help`.
     static var commandNames: [String] {
-        configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        configuration.subcommands.map { $0._commandName } + ["help"]
     }
 
     /// Agents start the stdio server with the same few arguments on every session; those
