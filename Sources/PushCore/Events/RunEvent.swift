@@ -2,7 +2,7 @@ import Foundation
 
 /// A lifecycle event of an agent's run (`notify_event`).
 public struct RunEvent: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum Kind: String, Sendable, CaseIterable, Codable {
         case start, update, end, error
     }
 

@@ -34,7 +34,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
 }
 
 public struct EventRecord: Sendable, Equatable, Codable {
-    public var kind: String
+    public var kind: RunEvent.Kind
     public var message: String
     /// The event's `data` as JSON text.
     public var data: String?
@@ -102,7 +102,10 @@ extension Store {
                 return nil
             }
             let events = try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? ORDER BY at, id", arguments: [runID]).map { row in
-                EventRecord(kind: row["kind"], message: row["message"], data: row["data"], at: Date(timeIntervalSince1970: row["at"]))
+                // Only this code writes the column; a kind it no longer knows reads as an update.
+                EventRecord(
+                    kind: RunEvent.Kind(rawValue: row["kind"]) ?? .update, message: row["message"], data: row["data"],
+                    at: Date(timeIntervalSince1970: row["at"]))
             }
             let deliveries = try Row.fetchAll(
                 db,

@@ -99,7 +99,7 @@ struct History: AsyncParsableCommand {
         lines.append("")
         lines += Output.table(
             header: ["AT", "EVENT", "MESSAGE"],
-            rows: detail.events.map { [RFC3339.format($0.at), $0.kind, $0.message] })
+            rows: detail.events.map { [RFC3339.format($0.at), $0.kind.rawValue, $0.message] })
         if !detail.deliveries.isEmpty {
             lines.append("")
             lines.append(table(detail.deliveries))

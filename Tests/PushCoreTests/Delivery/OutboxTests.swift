@@ -124,7 +124,7 @@ import Testing
             let detail = try #require(try await second.runDetail("train-7"))
             await second.shutdown()
             #expect(detail.durationMilliseconds == 725_000)
-            #expect(detail.events.map(\.kind) == ["start", "update", "end"])
+            #expect(detail.events.map(\.kind) == [.start, .update, .end])
             let body = try #require(received.withLock { $0 }.last)
             #expect(body.contains("Took: 12m 05s"))
             #expect(body.contains("90%"))
