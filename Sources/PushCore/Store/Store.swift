@@ -43,21 +43,23 @@ public final class Store: Sendable {
             var configuration = GRDB.Configuration()
             // Other mcp-push processes write too: wait for them briefly rather than fail.
             configuration.busyMode = .timeout(2)
-            // A long-running server's memory must not follow the history's size: few readers
-            // (reads are rare and small) and a small page cache per connection.
-            configuration.maximumReaderCount = 2
+            // One connection: nearly everything is a write, and reads are rare and small. A pool's
+            // WAL set-up costs every start a file-attribute lookup (user and group names) and, when
+            // the last process closed the database, a throwaway schema change; WAL is set here instead.
+            // A long-running server's memory must not follow the history's size: a small page cache.
             configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 try db.execute(sql: "PRAGMA cache_size = -512")
             }
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            try migrate(pool)
-            try pool.write { db in
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try migrate(queue)
+            try queue.write { db in
                 // Fail now, not on the first notification, if the file is read-only.
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [Date().timeIntervalSince1970])
             }
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-            return Store(database: pool, path: path, problem: nil)
+            return Store(database: queue, path: path, problem: nil)
         } catch {
             let reason = describe(error, path: path)
             logger.warning("history store unavailable, keeping it in memory for this process: \(reason)")
@@ -141,9 +143,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// A small read on the writer's connection. The pool opens a reader connection on its first
-    /// read, about 1.7M instructions (a millisecond of every start); the checks every process
-    /// makes (due outbox items, expiry, duplicates, pruning) do not need one.
+    /// A small read outside any transaction (the checks every process makes: due outbox items,
+    /// expiry, duplicates, pruning).
     func lookup<T>(_ value: (Database) throws -> T) throws -> T {
         try database.writeWithoutTransaction(value)
     }
