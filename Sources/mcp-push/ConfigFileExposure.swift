@@ -10,7 +10,7 @@ enum ConfigFileExposure {
             let mode = permissions(of: path), mode & 0o044 != 0
         else { return nil }
         let readers = mode & 0o004 != 0 ? "every user" : "its group"
-        return "mcp-push: warning: \(path) holds tokens and is readable by \(readers); run `chmod 600 \(path)`"
+        return "\(path) holds tokens and is readable by \(readers); run `chmod 600 \(path)`"
     }
 
     /// Whether a secret variable's value comes from the file (set, and not by the environment).

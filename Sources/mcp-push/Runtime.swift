@@ -31,7 +31,7 @@ struct Runtime {
         do {
             let configuration = try adjust(try Configuration.load(environment: environment))
             if let warning = ConfigFileExposure.warning(for: configuration, environment: environment) {
-                Output.writeError(warning)
+                Output.writeError("mcp-push: warning: \(warning)")
             }
             let notifier = try Notifier(
                 configuration: configuration, redactor: redactor, logger: logger, store: .shared, worksOutbox: worksOutbox)

@@ -1,3 +1,5 @@
+import PushCore
+
 /// A JSON settings file edited in place: every value is parsed with its place in the text, and
 /// an edit rewrites only the bytes it touches, so the user's key order, spacing and comments
 /// (Gemini CLI tolerates `//` and `/* */`) survive byte for byte. Re-serialising would reorder
@@ -235,21 +237,9 @@ public struct JSONDocument: Sendable, Equatable {
     }
 
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        OrderedJSON.writeString(text, to: &out)
+        return out
     }
 }
 

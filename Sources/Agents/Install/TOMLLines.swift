@@ -1,3 +1,6 @@
+import Foundation
+import PushCore
+
 /// Codex's config.toml, edited by whole statements: one top-level key (`notify`) and one table
 /// (`[mcp_servers.mcp-push]`). Every other line, comments included, stays as the user wrote it.
 /// This is not a TOML parser; it reads only what those two edits need.
@@ -133,22 +136,11 @@ public struct TOMLLines: Sendable, Equatable {
         lines.removeSubrange(range)
     }
 
-    /// A TOML string literal (basic string) for `text`.
+    /// A TOML basic string for `text`: JSON's escapes are TOML's, and TOML also forbids a raw DEL.
     public static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        OrderedJSON.writeString(text, to: &out)
+        return out.replacingAll("\u{7F}", with: "\\u007F")
     }
 
     /// The strings of an array of basic or literal strings; nil when it is anything else.
@@ -198,26 +190,5 @@ public struct TOMLLines: Sendable, Equatable {
             result.append(value)
         }
         return result
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: CharacterSetLike) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, set.contains(first) { scalars.removeFirst() }
-        while let last = scalars.last, set.contains(last) { scalars.removeLast() }
-        return String(scalars)
-    }
-}
-
-/// The two sets trimming needs, without Foundation.
-fileprivate enum CharacterSetLike {
-    case whitespaces, whitespacesAndNewlines
-
-    func contains(_ character: Character) -> Bool {
-        switch self {
-        case .whitespaces: return character == " " || character == "\t"
-        case .whitespacesAndNewlines: return character == " " || character == "\t" || character == "\n" || character == "\r" || character == "\r\n"
-        }
     }
 }

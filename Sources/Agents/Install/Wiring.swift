@@ -272,7 +272,7 @@ public enum Wiring {
 }
 
 extension String {
-    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -142,10 +142,10 @@ extension PushServer {
             return HTTPGuard.plain(.notFound, "Not Found: the MCP endpoint is \(options.path)")
         }
         if let refusal = guardrail.check(request.headers, authority: request.head.authority) { return refusal }
-        let tooLarge = HTTPGuard.jsonRPCError(413, code: -32600, "Request body larger than \(options.maximumBodyBytes) bytes (MCP_PUSH_HTTP_MAX_BODY)")
+        let tooLarge = { HTTPGuard.jsonRPCError(413, code: -32600, "Request body larger than \(options.maximumBodyBytes) bytes (MCP_PUSH_HTTP_MAX_BODY)") }
         // Refused from its header, at once: waiting for ten gigabytes that will be refused anyway holds the connection.
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maximumBodyBytes {
-            var refusal = tooLarge
+            var refusal = tooLarge()
             refusal.headers[.connection] = "close"
             return refusal
         }
@@ -153,7 +153,7 @@ extension PushServer {
         do {
             body = try await request.collectBody(upTo: options.maximumBodyBytes)
         } catch {
-            return tooLarge
+            return tooLarge()
         }
         var headers: [String: String] = [:]
         for field in request.headers {

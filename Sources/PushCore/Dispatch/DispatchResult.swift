@@ -222,7 +222,7 @@ public indirect enum OrderedJSON: Sendable {
     }
 
     /// RFC 8259 string escaping: quote, backslash and control characters; the rest as UTF-8.
-    static func writeString(_ value: String, to output: inout String) {
+    package static func writeString(_ value: String, to output: inout String) {
         output += "\""
         // Most strings need no escape: copy them whole rather than a scalar at a time.
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

@@ -20,6 +20,8 @@ public struct HTTPRequestSpec: Sendable {
         self.body = body
     }
 
+    private static let separators = Set("()<>@,;:\\\"/[]?={} \t")
+
     /// Why this request cannot be sent as built, which no retry changes; nil when it can.
     /// Checked before sending, so these never reach the client as errors to guess from.
     var unsendableReason: String? {
@@ -28,9 +30,8 @@ public struct HTTPRequestSpec: Sendable {
             return "unsupported URL scheme \"\(scheme)\" (use http:// or https://)"
         }
         // RFC 9110: a field name is a token; a value has no line break or NUL (a pasted multi-line token).
-        let separators = Set("()<>@,;:\\\"/[]?={} \t")
         for (name, value) in headers {
-            if name.isEmpty || name.unicodeScalars.contains(where: { $0.value <= 32 || $0.value >= 127 || separators.contains(Character($0)) }) {
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.value <= 32 || $0.value >= 127 || Self.separators.contains(Character($0)) }) {
                 return "header name \"\(name)\" cannot be sent"
             }
             if value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {

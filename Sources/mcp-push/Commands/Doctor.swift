@@ -77,7 +77,7 @@ struct Doctor: AsyncParsableCommand {
         if let file = configuration.sourceFile {
             checks.append(Check(area: "Configuration", state: .ok, detail: "config file \(file) (the environment wins over it)"))
             if let warning = ConfigFileExposure.warning(for: configuration, environment: environment) {
-                checks.append(Check(area: "Configuration", state: .warn, detail: String(warning.dropFirst("mcp-push: warning: ".count))))
+                checks.append(Check(area: "Configuration", state: .warn, detail: warning))
             }
         } else {
             checks.append(Check(area: "Configuration", state: .info, detail: "no config.sh found (MCP_PUSH_CONFIG, ~/.config/mcp-push/config.sh, ./config.sh); using the environment only"))
@@ -129,7 +129,7 @@ struct Doctor: AsyncParsableCommand {
         let area = "Agents"
         let name = agent.displayName
         let directory = FileManager.default.currentDirectoryPath
-        let cli = ExternalCommand.find(agent == .gemini ? "gemini" : agent.rawValue, environment: environment)
+        let cli = ExternalCommand.find(agent.rawValue, environment: environment)
         var found: [String] = []
         var checks: [Check] = []
         var named: [String] = []

@@ -57,7 +57,7 @@ struct AgentFiles {
     }
 
     /// The agent's CLI, as found on PATH.
-    var cliName: String { agent == .gemini ? "gemini" : agent.rawValue }
+    var cliName: String { agent.rawValue }
 
     func addServer(binary: String) -> [String] {
         switch agent {

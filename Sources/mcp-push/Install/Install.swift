@@ -48,7 +48,6 @@ struct InstallRun {
     let files: AgentFiles
     let binary: String
     let installing: Bool
-    let dryRun: Bool
     let environment = ProcessInfo.processInfo.environment
 
     /// The agent's CLI, when installed.
@@ -135,8 +134,6 @@ struct InstallRun {
                 try? manager.removeItem(atPath: temporary)
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
-        } catch let failure as InstallFailure {
-            throw failure
         } catch {
             throw InstallFailure(message: "cannot write \(files.display(edit.path)): \(error.localizedDescription)", code: 2)
         }
@@ -220,7 +217,7 @@ struct InstallCommand {
     let dryRun: Bool
 
     func run() throws {
-        let run = InstallRun(files: files, binary: binary, installing: installing, dryRun: dryRun)
+        let run = InstallRun(files: files, binary: binary, installing: installing)
         let agent = files.agent
         let cli = run.cli
         let registered = files.registeredCommand()
