@@ -9,7 +9,6 @@ let package = Package(
         .library(name: "PushCore", targets: ["PushCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -17,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
@@ -31,21 +31,13 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
-        // libcurl's functions, loaded only when called: keeps libcurl and its ~30 libraries out of
-        // the executable (see curl_on_demand.c and docs/PERFORMANCE.md). `link/` holds the empty
-        // stand-in the linker finds for -lcurl.
-        .target(
-            name: "CurlOnDemand",
-            exclude: ["link"],
-            linkerSettings: [
-                .linkedLibrary("dl"),
-                .unsafeFlags(["-L", Context.packageDirectory + "/Sources/CurlOnDemand/link"], .when(platforms: [.linux])),
-            ]
-        ),
+        // JSON read and written by hand, object order kept, strings exactly as sent.
+        .target(name: "JSONText"),
         .target(
             name: "PushCore",
             dependencies: [
                 "SMTPClient",
+                "JSONText",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -55,22 +47,35 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // MCP itself (JSON-RPC, every revision from 2024-11-05 to 2026-07-28, stdio and Streamable
+        // HTTP): knows nothing of notifications.
         .target(
-            name: "MCPPush",
+            name: "MCPProtocol",
             dependencies: [
-                "PushCore",
-                .product(name: "MCP", package: "swift-sdk"),
+                "JSONText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // mcp-push's tools, prompt and resources, served by MCPProtocol.
+        .target(
+            name: "MCPPush",
+            dependencies: [
+                "PushCore",
+                "MCPProtocol",
+                "JSONText",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Each agent's hook payloads and settings files (Claude Code, Codex CLI, Gemini CLI):
         // payload to message, and merge-safe install / uninstall. Knows nothing of MCP.
         .target(
             name: "Agents",
-            dependencies: ["PushCore"]
+            dependencies: ["PushCore", "JSONText"]
         ),
         .executableTarget(
             name: "mcp-push",
@@ -78,16 +83,9 @@ let package = Package(
                 "PushCore",
                 "MCPPush",
                 "Agents",
-                "CurlOnDemand",
+                "MCPProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            // The static Swift runtime's link arguments export every symbol of the executable (47 000).
-            // Nothing looks them up, but the dynamic loader checks that table first for every symbol
-            // the shared libraries bind, and the runtime's start-up `dladdr` walks it: about 1.5 ms
-            // and 1.7 MiB of every start (docs/PERFORMANCE.md).
-            linkerSettings: [
-                .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux], configuration: .release)),
             ]
         ),
         // Fake push services on 127.0.0.1 for the tests (not part of the product).
@@ -110,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentsTests",
-            dependencies: ["Agents", "PushCore", "TestSupport"]
+            dependencies: ["Agents", "PushCore", "JSONText", "TestSupport"]
         ),
         .testTarget(
             name: "SMTPClientTests",
@@ -121,9 +119,15 @@ let package = Package(
             dependencies: [
                 "PushCore",
                 "MCPPush",
+                "MCPProtocol",
+                "JSONText",
                 "TestSupport",
-                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
+        ),
+        .testTarget(
+            name: "MCPProtocolTests",
+            dependencies: ["MCPProtocol", "JSONText"]
         ),
     ]
 )

@@ -44,8 +44,10 @@ echo "==> command line: terminal output, JSON, exit codes, stdin"
 echo "==> interop: older official client (mcp 1.9, protocol 2025-03-26)"
 .venv-mcp1/bin/python -m pytest -q IntegrationTests/interop_mcp1
 
-echo "==> link: libcurl loaded on demand (CurlOnDemand)"
-.venv/bin/python -m pytest -q IntegrationTests/link
+echo "==> release build: the binary agents run, its links, and the malformed-input corpus against it"
+scripts/build-release.sh
+MCP_PUSH_BINARY="$PWD/.build/release/mcp-push" .venv/bin/python -m pytest -q IntegrationTests/link \
+    IntegrationTests/interop/test_malformed.py
 
 echo "==> bench smoke run (tiny counts; timings are not checked)"
 "$python" bench/bench.py --smoke --binary "$MCP_PUSH_BINARY"

@@ -58,16 +58,18 @@ def server(binary, bark_env):
         started.stop()
 
 
-def test_official_client_over_streamable_http(server, bark):
+@pytest.mark.parametrize(("mode", "negotiated"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
+def test_official_client_over_streamable_http(server, bark, mode, negotiated):
+    """auto: stateless 2026-07-28 requests (server/discover first); legacy: initialize and a session."""
     async def main():
-        async with Client(server.url + "/mcp") as client:
+        async with Client(server.url + "/mcp", mode=mode) as client:
             tools = [tool.name for tool in (await client.list_tools()).tools]
             sent = await client.call_tool("notify_send", {"title": "Over HTTP", "content": "hello"})
             event = await client.call_tool("notify_event", {"run_id": "http-1", "event": "end", "message": "done"})
             return client.protocol_version, tools, sent, event
 
     version, tools, sent, event = anyio.run(main)
-    assert version == "2025-11-25"
+    assert version == negotiated
     assert tools == ["notify_send", "notify_event"]
     assert sent.structured_content["status"] == "success"
     assert event.structured_content["status"] == "success" and event.structured_content["run_id"] == "http-1"

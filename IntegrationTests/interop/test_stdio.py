@@ -23,12 +23,12 @@ def run(coroutine_function):
     return anyio.run(coroutine_function)
 
 
-def test_auto_mode_falls_back_to_the_handshake_and_negotiates_2025_11_25(binary, bark_env):
+def test_auto_mode_negotiates_2026_07_28_without_falling_back(binary, bark_env):
     async def main():
-        # mode="auto" (the default) first probes `server/discover` (protocol 2026-07-28); the
-        # swift-sdk answers "method not found", and the client falls back to `initialize`.
+        # mode="auto" (the default) first probes `server/discover` at 2026-07-28; we answer it, so the
+        # client stays stateless (every request carries its version in _meta) and never initializes.
         async with Client(params(binary, bark_env)) as client:
-            assert client.protocol_version == "2025-11-25"
+            assert client.protocol_version == "2026-07-28"
             assert client.server_info.name == "mcp-push"
             tools = (await client.list_tools()).tools
             return {tool.name: tool for tool in tools}

@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPProtocol
 import PushCore
 
 /// Read-only views of the store for agents: channels, runs, one run, recent deliveries.
@@ -25,14 +25,14 @@ enum PushResources {
             mimeType: "application/json"),
     ]
 
-    static let templates: [Resource.Template] = [
-        Resource.Template(
+    static let templates: [ResourceTemplate] = [
+        ResourceTemplate(
             uriTemplate: "mcp-push://runs/{run_id}", name: "run", title: "One run",
             description: "One run's events and deliveries, with its duration once finished.",
             mimeType: "application/json")
     ]
 
-    static func read(_ uri: String, notifier: Notifier) async throws -> ReadResource.Result {
+    static func read(_ uri: String, notifier: Notifier) async throws(MCPError) -> [ResourceContents] {
         let text: String
         do {
             switch uri {
@@ -46,22 +46,18 @@ enum PushResources {
                 let encoded = String(uri.dropFirst(runPrefix.count))
                 let runID = encoded.removingPercentEncoding ?? encoded
                 guard !runID.isEmpty, let detail = try await notifier.runDetail(runID) else {
-                    throw MCPError.serverError(code: resourceNotFound, message: "Resource not found: no run '\(runID)' in the history (see \(runsURI)).")
+                    throw MCPError.resourceNotFound("Resource not found: no run '\(runID)' in the history (see \(runsURI)).")
                 }
                 text = Reports.json(detail)
             default:
-                throw MCPError.serverError(
-                    code: resourceNotFound,
-                    message: "Resource not found: \(uri). Available: \(fixed.map(\.uri).joined(separator: ", ")), mcp-push://runs/{run_id}.")
+                throw MCPError.resourceNotFound(
+                    "Resource not found: \(uri). Available: \(fixed.map(\.uri).joined(separator: ", ")), mcp-push://runs/{run_id}.")
             }
         } catch let error as MCPError {
             throw error
         } catch {
             throw MCPError.internalError("history unavailable: \(notifier.redact(String(describing: error)))")
         }
-        return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "application/json")])
+        return [ResourceContents(uri: uri, text: text, mimeType: "application/json")]
     }
-
-    /// The MCP specification's code for an unknown resource.
-    static let resourceNotFound = -32002
 }

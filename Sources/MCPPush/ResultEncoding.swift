@@ -1,25 +1,22 @@
-import Foundation
-import MCP
+import JSONText
+import MCPProtocol
 import PushCore
 
 /// One encoding of a ``DispatchResult`` for both the text content and `structuredContent`.
 enum ResultEncoding {
-    static func toolResult(_ result: DispatchResult) -> CallTool.Result {
+    static func toolResult(_ result: DispatchResult) -> ToolResult {
         let json = result.json
-        return CallTool.Result(
-            content: [.text(text: json.text, annotations: nil, _meta: nil)],
-            structuredContent: Optional<Value>.some(Value(json)),
-            isError: result.isError)
+        return ToolResult(text: json.text, structuredContent: json, isError: result.isError)
     }
 
-    static func inputError(_ error: InputError, event: EventSummary?) -> CallTool.Result {
+    static func inputError(_ error: InputError, event: EventSummary?) -> ToolResult {
         toolResult(DispatchResult(status: .error, message: "Invalid input: \(error.description).", event: event))
     }
 }
 
 /// The declared `outputSchema` of both tools.
 enum ResultSchema {
-    static let channelResult: Value = [
+    static let channelResult: OrderedJSON = [
         "type": "object",
         "properties": [
             "channel": ["type": "string"],
@@ -36,7 +33,7 @@ enum ResultSchema {
         "required": ["channel", "ok", "duration_ms", "attempts"],
     ]
 
-    static let baseProperties: [String: Value] = [
+    static let baseProperties: OrderedJSON = [
         "status": [
             "type": "string", "enum": .array(DispatchResult.Status.allCases.map { .string($0.rawValue) }),
             "description": "success: every channel delivered; partial_success: some did; queued: none yet, the rest is retried in the background; error: none did (or bad input); skipped: deliberately not pushed.",
@@ -57,15 +54,14 @@ enum ResultSchema {
         ],
     ]
 
-    static let required: [Value] = ["status", "message", "channels_count", "errors", "results"]
+    static let required: [OrderedJSON] = ["status", "message", "channels_count", "errors", "results"]
 
-    static let send: Value = ["type": "object", "properties": .object(baseProperties), "required": .array(required)]
+    static let send: OrderedJSON = ["type": "object", "properties": baseProperties, "required": .array(required)]
 
-    static let event: Value = {
-        var properties = baseProperties
-        properties["run_id"] = ["type": "string"]
-        properties["event"] = ["type": "string"]
-        properties["timestamp"] = ["type": "string", "format": "date-time"]
+    static let event: OrderedJSON = {
+        let properties: [(String, OrderedJSON)] = baseProperties.members! + [
+            ("run_id", ["type": "string"]), ("event", ["type": "string"]), ("timestamp", ["type": "string", "format": "date-time"]),
+        ]
         return ["type": "object", "properties": .object(properties), "required": .array(required + ["run_id", "event", "timestamp"])]
     }()
 }

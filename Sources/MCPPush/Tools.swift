@@ -1,5 +1,6 @@
 import Foundation
-import MCP
+import JSONText
+import MCPProtocol
 import PushCore
 
 /// The two tools: their schemas, and how a call becomes a ``Notifier`` request.
@@ -9,10 +10,9 @@ enum PushTools {
 
     static var all: [Tool] { [send, event] }
 
-    static let annotations = Tool.Annotations(
-        readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+    static let annotations = Tool.Annotations(readOnly: false, destructive: false, idempotent: false, openWorld: true)
 
-    static let channelsProperty: Value = [
+    static let channelsProperty: OrderedJSON = [
         "type": "array",
         "items": ["type": "string", "enum": .array(ChannelCatalogue.ids.map { .string($0) })],
         "minItems": 1,
@@ -33,8 +33,8 @@ enum PushTools {
             "required": ["title", "content"],
             "additionalProperties": false,
         ],
-        annotations: annotations,
-        outputSchema: ResultSchema.send)
+        outputSchema: ResultSchema.send,
+        annotations: annotations)
 
     static let event = Tool(
         name: eventName,
@@ -69,18 +69,18 @@ enum PushTools {
             "required": ["run_id", "event", "message"],
             "additionalProperties": false,
         ],
-        annotations: annotations,
-        outputSchema: ResultSchema.event)
+        outputSchema: ResultSchema.event,
+        annotations: annotations)
 
     /// Runs a `tools/call`; bad arguments become an `isError` result naming the field.
     /// Progress is reported when the caller asked for it (`progress`, from its progress token).
     static func call(
-        _ name: String, arguments: [String: Value]?, notifier: Notifier, progress: CallProgress? = nil
-    ) async throws -> CallTool.Result {
+        _ name: String, arguments: OrderedJSON?, notifier: Notifier, progress: CallProgress? = nil
+    ) async throws(MCPError) -> ToolResult {
         guard name == sendName || name == eventName else {
-            throw MCPError.invalidParams("Unknown tool '\(name)'; this server has \(sendName) and \(eventName).")
+            throw .invalidParams("Unknown tool '\(name)'; this server has \(sendName) and \(eventName).")
         }
-        let arguments = Arguments(arguments ?? [:])
+        let arguments = Arguments(arguments?.members ?? [])
         do throws(InputError) {
             switch name {
             case sendName:
@@ -116,9 +116,10 @@ private func reporting(
 
 /// Tool arguments with checks that name the field and what it accepts.
 struct Arguments {
-    let values: [String: Value]
+    let values: [String: OrderedJSON]
 
-    init(_ values: [String: Value]) { self.values = values }
+    /// With a key given twice, the last one counts (as JSON readers do).
+    init(_ members: [(String, OrderedJSON)]) { self.values = Dictionary(members, uniquingKeysWith: { _, last in last }) }
 
     func rejectUnknown(allowed: Set<String>) throws(InputError) {
         let unknown = values.keys.filter { !allowed.contains($0) }.sorted()
@@ -168,11 +169,11 @@ struct Arguments {
         let message = try requiredString("message")
         var data: [String: JSONValue] = [:]
         if let raw = values["data"], raw != .null {
-            guard case .object(let object) = raw else {
+            guard case .object(let members) = raw else {
                 throw InputError(field: "data", "'data' must be an object, got \(raw.typeName)")
             }
             // What the values must be is checked once, by the core (RunEvent.validate), for every adapter.
-            data = object.mapValues(JSONValue.init)
+            data = Dictionary(members.map { ($0.0, JSONValue($0.1)) }, uniquingKeysWith: { _, last in last })
         }
         var timestamp = Date()
         if let raw = values["timestamp"], raw != .null {

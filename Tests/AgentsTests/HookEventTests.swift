@@ -2,6 +2,7 @@ import Agents
 import Foundation
 import PushCore
 import Testing
+import JSONText
 
 @Suite struct HookEventTests {
     func parse(_ json: String, _ agent: Agent) throws -> HookEvent {

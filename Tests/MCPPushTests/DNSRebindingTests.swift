@@ -1,4 +1,6 @@
 import HTTPTypes
+import Hummingbird
+@testable import MCPProtocol
 @testable import MCPPush
 import PushCore
 import Testing
@@ -15,18 +17,18 @@ import Testing
         #expect(HTTPServingOptions.isLoopback(host) == loopback)
     }
 
-    func guardrail(host: String = "127.0.0.1", allowedHosts: Set<String> = []) -> HTTPGuard {
+    func guardrail(host: String = "127.0.0.1", allowedHosts: Set<String> = []) -> HostAndOriginMiddleware<BasicRequestContext> {
         var options = HTTPServingOptions(
             host: host, port: 8765, path: "/mcp", stateless: false, token: nil, allowedOrigins: [], maximumBodyBytes: 1 << 20,
             sessionIdleTimeout: .seconds(60))
         options.allowedHosts = allowedHosts
-        return HTTPGuard(options: options)
+        return HostAndOriginMiddleware(options: options)
     }
 
-    func check(_ guardrail: HTTPGuard, host: String, origin: String? = nil) -> HTTPResponse.Status? {
+    func check(_ guardrail: HostAndOriginMiddleware<BasicRequestContext>, host: String, origin: String? = nil) -> HTTPResponse.Status? {
         var fields = HTTPFields()
         if let origin { fields[.origin] = origin }
-        return guardrail.check(fields, authority: host)?.status
+        return guardrail.refusal(headers: fields, authority: host)?.status
     }
 
     @Test(arguments: ["127.0.0.1:8765", "localhost:8765", "[::1]:8765", "127.0.0.1"])

@@ -1,26 +1,29 @@
 import Foundation
-import MCP
+import JSONText
+import MCPProtocol
 @testable import MCPPush
 import PushCore
 import TestSupport
 import Testing
 
-/// The history resources, read through the SDK client after real tool calls.
+/// The history resources, read through the protocol layer after real tool calls.
 extension ToolTests {
-    func read(_ client: Client, _ uri: String) async throws -> JSONValue {
-        let contents = try await client.readResource(uri: uri)
-        let first = try #require(contents.first)
-        #expect(first.mimeType == "application/json")
-        let text = try #require(first.text)
+    func read(_ client: TestClient, _ uri: String) async throws -> JSONValue {
+        let result = try await client.request("resources/read", ["uri": .string(uri)])
+        #expect(result["cacheScope"] == "private")
+        let first = try #require(result["contents"]?.arrayValue?.first)
+        #expect(first["mimeType"] == "application/json")
+        #expect(first["uri"] == .string(uri))
+        let text = try #require(first["text"]?.stringValue)
         return try #require(JSONValue.decode(Data(text.utf8)))
     }
 
     @Test func listsTheResourcesAndTheRunTemplate() async throws {
         try await withClient([:]) { client in
-            let (resources, _) = try await client.listResources()
-            #expect(resources.map(\.uri) == ["mcp-push://channels", "mcp-push://runs", "mcp-push://history"])
-            let (templates, _) = try await client.listResourceTemplates()
-            #expect(templates.map(\.uriTemplate) == ["mcp-push://runs/{run_id}"])
+            let resources = try #require(try await client.request("resources/list")["resources"]?.arrayValue)
+            #expect(resources.map { $0["uri"] } == ["mcp-push://channels", "mcp-push://runs", "mcp-push://history"])
+            let templates = try #require(try await client.request("resources/templates/list")["resourceTemplates"]?.arrayValue)
+            #expect(templates.map { $0["uriTemplate"] } == ["mcp-push://runs/{run_id}"])
         }
     }
 
@@ -75,11 +78,12 @@ extension ToolTests {
         try await withClient([:]) { client in
             for uri in ["mcp-push://runs/never-ran", "mcp-push://pigeons"] {
                 do {
-                    _ = try await client.readResource(uri: uri)
+                    _ = try await client.request("resources/read", ["uri": .string(uri)])
                     Issue.record("reading \(uri) must fail")
                 } catch let error as MCPError {
-                    #expect(error.code == -32002)
-                    #expect(error.localizedDescription.contains("not found"))
+                    // 2026-07-28 moved "resource not found" to -32602 (earlier revisions: -32002, checked end to end).
+                    #expect(error.code == -32602)
+                    #expect(error.message.contains("not found"))
                 }
             }
         }

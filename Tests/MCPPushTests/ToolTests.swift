@@ -1,12 +1,15 @@
 import Foundation
+import JSONText
 import Logging
-import MCP
+@testable import MCPProtocol
 @testable import MCPPush
 import PushCore
+import Synchronization
 import TestSupport
 import Testing
 
-/// The tools as a client sees them: through the SDK's client over an in-memory transport.
+/// The tools as a client sees them: MCP 2026-07-28 requests, written and read back as JSON text,
+/// through the protocol layer's connection (the Python clients check the same end to end).
 @Suite struct ToolTests {
     static let barkKey = "BarkDeviceKey0123456789"
     static let barkOK: FakeService.Handler = { request in
@@ -16,60 +19,48 @@ import Testing
         return .raw(#"{"code":200,"message":"success","timestamp":1732406400}"#)
     }
 
-    /// Starts mcp-push's server with `variables` and runs `body` with a connected SDK client.
+    /// Starts mcp-push's server with `variables` and runs `body` with a connected client.
     @discardableResult
-    func withClient<T: Sendable>(_ variables: [String: String], _ body: @Sendable (Client) async throws -> T) async throws -> T {
+    func withClient<T: Sendable>(_ variables: [String: String], _ body: @Sendable (TestClient) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let notifier = try Notifier(configuration: Configuration(variables), logger: logger)
-        let server = await PushServer(notifier: notifier).makeServer()
-        let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()
-        try await server.start(transport: serverTransport)
-        let client = Client(name: "tool-tests", version: "1.0")
-        try await client.connect(transport: clientTransport)
+        let client = TestClient(PushServer(notifier: notifier))
         do {
             let result = try await body(client)
-            await client.disconnect()
-            await server.stop()
             await notifier.shutdown()
             return result
         } catch {
-            await client.disconnect()
-            await server.stop()
             await notifier.shutdown()
             throw error
         }
     }
 
-    func call(_ client: Client, _ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
-        try await client.send(CallTool.request(.init(name: name, arguments: arguments))).value
+    func call(_ client: TestClient, _ name: String, _ arguments: OrderedJSON) async throws -> OrderedJSON {
+        try await client.request("tools/call", ["name": .string(name), "arguments": arguments])
     }
 
     /// The text content and the structured content must be the same JSON object.
-    func structured(_ result: CallTool.Result) throws -> [String: Value] {
-        let object = try #require(result.structuredContent?.objectValue)
-        guard case .text(let text, _, _) = try #require(result.content.first) else {
-            Issue.record("the first content item must be text")
-            return object
-        }
-        let parsed = try JSONDecoder().decode(Value.self, from: Data(text.utf8))
-        #expect(parsed == .object(object))
-        return object
+    func structured(_ result: OrderedJSON) throws -> [String: OrderedJSON] {
+        let structured = try #require(result["structuredContent"])
+        let text = try #require(result["content"]?.arrayValue?.first?["text"]?.stringValue)
+        #expect(try OrderedJSON.parse(text) == structured)
+        return try #require(structured.objectValue)
     }
 
     @Test func listsBothToolsWithSchemasAndAnnotations() async throws {
         try await withClient([:]) { client in
-            let tools = try await client.listTools().tools
-            #expect(tools.map(\.name) == ["notify_send", "notify_event"])
+            let tools = try #require(try await client.request("tools/list")["tools"]?.arrayValue)
+            #expect(tools.map { $0["name"] } == ["notify_send", "notify_event"])
             for tool in tools {
-                #expect(tool.annotations.readOnlyHint == false)
-                #expect(tool.annotations.idempotentHint == false)
-                #expect(tool.annotations.openWorldHint == true)
-                #expect(tool.outputSchema?.objectValue?["required"] != nil)
-                #expect(tool.description?.contains("Do not") == true)
+                #expect(tool["annotations"]?["readOnlyHint"] == false)
+                #expect(tool["annotations"]?["idempotentHint"] == false)
+                #expect(tool["annotations"]?["openWorldHint"] == true)
+                #expect(tool["outputSchema"]?["required"] != nil)
+                #expect(tool["description"]?.stringValue?.contains("Do not") == true)
             }
-            #expect(tools[0].inputSchema.objectValue?["required"] == ["title", "content"])
-            #expect(tools[1].inputSchema.objectValue?["required"] == ["run_id", "event", "message"])
+            #expect(tools[0]["inputSchema"]?["required"] == ["title", "content"])
+            #expect(tools[1]["inputSchema"]?["required"] == ["run_id", "event", "message"])
         }
     }
 
@@ -77,11 +68,11 @@ import Testing
         try await FakeService.with(Self.barkOK) { bark in
             try await withClient(["BARK_PUSH": Self.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL]) { client in
                 let result = try await call(client, "notify_send", ["title": "Build finished", "content": "42 tests passed"])
-                #expect(result.isError == false)
+                #expect(result["isError"] == false)
                 let object = try structured(result)
                 #expect(object["status"] == "success")
                 #expect(object["channels_count"] == 1)
-                #expect(object["errors"] == .object([:]))
+                #expect(object["errors"] == [:])
                 let first = try #require(object["results"]?.arrayValue?.first?.objectValue)
                 #expect(first["channel"] == "bark")
                 #expect(first["ok"] == true)
@@ -97,7 +88,7 @@ import Testing
         try await FakeService.with(Self.barkOK) { bark in
             try await withClient(["BARK_PUSH": "wrong-device-key", "MCP_PUSH_BARK_BASE_URL": bark.baseURL]) { client in
                 let result = try await call(client, "notify_send", ["title": "t", "content": "c"])
-                #expect(result.isError == true)
+                #expect(result["isError"] == true)
                 let object = try structured(result)
                 #expect(object["status"] == "error")
                 #expect(object["errors"]?.objectValue?["bark"]?.stringValue?.contains("failed to get device token") == true)
@@ -113,11 +104,11 @@ import Testing
         (["title": "t", "content": "c", "channels": ["pigeon"]], "unknown channel 'pigeon' in 'channels'"),
         (["title": "t", "content": "c", "channels": "bark"], "'channels' must be an array"),
         (["title": "t", "content": "c", "priority": "high"], "unknown argument 'priority'"),
-    ] as [([String: Value], String)])
-    func badSendInputIsAnErrorResultNamingTheField(arguments: [String: Value], expected: String) async throws {
+    ] as [(OrderedJSON, String)])
+    func badSendInputIsAnErrorResultNamingTheField(arguments: OrderedJSON, expected: String) async throws {
         try await withClient(["BARK_PUSH": Self.barkKey]) { client in
             let result = try await call(client, "notify_send", arguments)
-            #expect(result.isError == true)
+            #expect(result["isError"] == true)
             let object = try structured(result)
             #expect(object["status"] == "error")
             let message = try #require(object["message"]?.stringValue)
@@ -131,11 +122,11 @@ import Testing
         (["run_id": "r", "event": "end", "message": "m", "data": "x"], "'data' must be an object"),
         (["run_id": "r", "event": "end", "message": "m", "data": ["progress": 2]], "'data.progress' must be a number from 0 to 1"),
         (["run_id": "r", "event": "end", "message": "m", "timestamp": "yesterday"], "'timestamp' must be an RFC 3339"),
-    ] as [([String: Value], String)])
-    func badEventInputIsAnErrorResultNamingTheField(arguments: [String: Value], expected: String) async throws {
+    ] as [(OrderedJSON, String)])
+    func badEventInputIsAnErrorResultNamingTheField(arguments: OrderedJSON, expected: String) async throws {
         try await withClient(["BARK_PUSH": Self.barkKey]) { client in
             let result = try await call(client, "notify_event", arguments)
-            #expect(result.isError == true)
+            #expect(result["isError"] == true)
             let message = try #require(try structured(result)["message"]?.stringValue)
             #expect(message.contains(expected), "\(message)")
         }
@@ -181,13 +172,12 @@ import Testing
 
     @Test func guidelinesPrompt() async throws {
         try await withClient([:]) { client in
-            let prompts = try await client.listPrompts().prompts
-            #expect(prompts.map(\.name) == ["mcp-push-guidelines"])
-            let prompt = try await client.getPrompt(name: "mcp-push-guidelines")
-            guard case .text(let text) = try #require(prompt.messages.first).content else {
-                Issue.record("the prompt must be text")
-                return
-            }
+            let prompts = try #require(try await client.request("prompts/list")["prompts"]?.arrayValue)
+            #expect(prompts.map { $0["name"] } == ["mcp-push-guidelines"])
+            let prompt = try await client.request("prompts/get", ["name": "mcp-push-guidelines"])
+            let message = try #require(prompt["messages"]?.arrayValue?.first)
+            #expect(message["role"] == "user")
+            let text = try #require(message["content"]?["text"]?.stringValue)
             #expect(text.contains("## Do not notify"))
             #expect(text.contains("notify_event"))
         }
@@ -195,9 +185,55 @@ import Testing
 
     @Test func unknownToolIsAProtocolError() async throws {
         try await withClient([:]) { client in
-            await #expect(throws: MCPError.self) {
+            let error = await #expect(throws: MCPError.self) {
                 _ = try await call(client, "notify_pigeon", [:])
             }
+            #expect(error?.code == -32602)
         }
+    }
+}
+
+/// A client in the test's process: each request goes out as JSON text at MCP 2026-07-28 and its
+/// answer is read back from text.
+final class TestClient: Sendable {
+    let connection: MCPConnection
+    private let nextID = Mutex(0)
+
+    init(_ handler: some MCPHandler) {
+        connection = MCPConnection(server: MCPServer(handler: handler))
+    }
+
+    /// The result, or the error as an ``MCPError``.
+    func request(_ method: String, _ params: OrderedJSON = [:]) async throws -> OrderedJSON {
+        let id = nextID.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        let meta: OrderedJSON = ["io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": [:]]
+        let message: OrderedJSON = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params.members! + [("_meta", meta)])]
+        let answers = Mutex<[String]>([])
+        await connection.handle(try OrderedJSON.parse(message.text), send: { reply in answers.withLock { $0.append(reply.text) } }, wait: true)
+        let response = try OrderedJSON.parse(try #require(answers.withLock { $0.last }))
+        #expect(response["id"] == .int(id))
+        if let error = response["error"] {
+            throw MCPError(code: error["code"]?.intValue ?? 0, error["message"]?.stringValue ?? "")
+        }
+        let result = try #require(response["result"])
+        #expect(result["resultType"] == "complete")
+        return result
+    }
+}
+
+extension OrderedJSON {
+    var arrayValue: [OrderedJSON]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    var objectValue: [String: OrderedJSON]? { members.map { Dictionary($0, uniquingKeysWith: { _, last in last }) } }
+
+    var intValue: Int? {
+        if case .int(let value) = self { return value }
+        return nil
     }
 }

@@ -1,4 +1,5 @@
 import PushCore
+import JSONText
 
 /// A JSON settings file edited in place: every value is parsed with its place in the text, and
 /// an edit rewrites only the bytes it touches, so the user's key order, spacing and comments

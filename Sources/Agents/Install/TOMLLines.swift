@@ -1,5 +1,6 @@
 import Foundation
 import PushCore
+import JSONText
 
 /// Codex's config.toml, edited by whole statements: one top-level key (`notify`) and one table
 /// (`[mcp_servers.mcp-push]`). Every other line, comments included, stays as the user wrote it.

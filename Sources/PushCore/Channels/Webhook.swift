@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// Any HTTP endpoint: the URL, headers and body are templates in which `$title` and
 /// `$content` are replaced, each escaped for where it lands.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// The outcome of one notification across its channels: what the MCP tools return,
 /// what `mcp-push send --json` prints, and what the CLI's table shows.
@@ -175,74 +176,5 @@ extension ChannelResult {
         if queued { members.append(("queued", .bool(true))) }
         if truncated { members.append(("truncated", .bool(true))) }
         return .object(members)
-    }
-}
-
-/// JSON whose object keys keep the order they were given in, written without a
-/// Foundation encoder round-trip (results are built on every call).
-public indirect enum OrderedJSON: Sendable {
-    case null
-    case string(String)
-    case int(Int)
-    case double(Double)
-    case bool(Bool)
-    case array([OrderedJSON])
-    case object([(String, OrderedJSON)])
-
-    public var text: String {
-        var output = ""
-        write(to: &output)
-        return output
-    }
-
-    private func write(to output: inout String) {
-        switch self {
-        case .string(let value): Self.writeString(value, to: &output)
-        case .null: output += "null"
-        case .int(let value): output += String(value)
-        case .double(let value): output += value.isFinite ? "\(value)" : "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .array(let items):
-            output += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { output += "," }
-                item.write(to: &output)
-            }
-            output += "]"
-        case .object(let members):
-            output += "{"
-            for (index, (key, value)) in members.enumerated() {
-                if index > 0 { output += "," }
-                Self.writeString(key, to: &output)
-                output += ":"
-                value.write(to: &output)
-            }
-            output += "}"
-        }
-    }
-
-    /// RFC 8259 string escaping: quote, backslash and control characters; the rest as UTF-8.
-    package static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        // Most strings need no escape: copy them whole rather than a scalar at a time.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output += value
-            output += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
     }
 }

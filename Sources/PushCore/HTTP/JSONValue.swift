@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// A JSON document, for request bodies and for reading services' answers.
 ///

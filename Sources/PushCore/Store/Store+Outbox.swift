@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JSONText
 
 /// A delivery the outbox holds: under way in some process (claimed), waiting to be
 /// retried, or expired. The message itself is stored; the channel's secrets never are,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MCPPush
+import MCPProtocol
 import PushCore
 
 struct Serve: AsyncParsableCommand {

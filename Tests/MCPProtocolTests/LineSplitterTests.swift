@@ -1,5 +1,5 @@
 import Foundation
-@testable import MCPPush
+@testable import MCPProtocol
 import Testing
 
 /// How stdin is cut into JSON-RPC messages.
@@ -62,7 +62,7 @@ import Testing
     @Test func aLongLineUnderTheCapArrivesWhole() {
         var splitter = LineSplitter()
         let text = String(repeating: "y", count: 3 << 20)
-        var out: [Data] = []
+        var out: [ArraySlice<UInt8>] = []
         for piece in Array(text.utf8 + [UInt8(ascii: "\n")]).chunked(64 * 1024) { splitter.feed(piece) { out.append($0) } }
         #expect(out.count == 1 && out[0].count == 3 << 20)
     }
