@@ -323,6 +323,14 @@ def memory(binary: str, fakes: Fakes, calls: int, state_dir: str) -> dict:
             "anonymous_growth_mib": (after_anonymous - warm_anonymous) / 1024, "calls": calls}
 
 
+def binary_size(binary: str) -> dict:
+    """The executable as built and stripped of symbols (what `strip` leaves to ship)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        stripped = pathlib.Path(scratch) / "mcp-push"
+        subprocess.run(["strip", "-o", str(stripped), binary], check=True)
+        return {"built_mib": os.path.getsize(binary) / 2**20, "stripped_mib": os.path.getsize(stripped) / 2**20}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "mcp-push"))
@@ -354,6 +362,7 @@ def main() -> int:
                                         f"{state}/fan1", one_host=True),
             "throughput": throughput(args.binary, fakes, args.calls, args.window, f"{state}/tp"),
             "memory": memory(args.binary, fakes, args.memory_calls, f"{state}/mem"),
+            "size": binary_size(args.binary),
         }
 
     cold, fan, tp, mem = results["cold_start"], results["fan_out"], results["throughput"], results["memory"]
@@ -372,6 +381,7 @@ def main() -> int:
          f"{mem['idle_after_initialize_mib']:.1f} MiB ({mem['idle_anonymous_mib']:.1f} MiB)"),
         (f"RSS after {mem['calls']} calls (growth after warm-up; anonymous growth)",
          f"{mem['after_calls_mib']:.1f} MiB ({mem['growth_mib']:+.1f} MiB; {mem['anonymous_growth_mib']:+.1f} MiB)"),
+        ("Executable size, stripped (as built)", "{stripped_mib:.1f} MiB ({built_mib:.1f} MiB)".format(**results["size"])),
     ]
     print(f"mcp-push bench, {results['date']}, {results['machine']}\n")
     print("| Measure | Result |\n|---|---|")

@@ -89,7 +89,19 @@ public final class Store: Sendable {
         return "\(path): \(error.localizedDescription)"
     }
 
+    /// The schema's version, kept in SQLite's `user_version` once the migrator has run: a start
+    /// that finds it current skips the migrator, whose bookkeeping was a third of every start's
+    /// instructions (docs/PERFORMANCE.md).
+    static let schemaVersion = 2
+
     static func migrate(_ writer: any DatabaseWriter) throws {
+        let version = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+        guard version < schemaVersion else { return }
+        try runMigrator(writer)
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(schemaVersion)") }
+    }
+
+    private static func runMigrator(_ writer: any DatabaseWriter) throws {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -125,6 +137,7 @@ public final class Store: Sendable {
                 CREATE TABLE IF NOT EXISTS recent_message (digest TEXT PRIMARY KEY, at REAL NOT NULL);
                 """)
         }
+        // A new migration raises `schemaVersion`.
         // Outbox items name the configured target they are for (a process without it leaves them),
         // know when they expire, and stay listed once expired.
         migrator.registerMigration("v2") { db in
