@@ -3,23 +3,38 @@ import Synchronization
 
 /// Answers MCP requests for one ``MCPHandler`` at a given revision: the method table and the
 /// shape of every result. Connections (``MCPConnection``) decide the revision.
-public struct MCPServer: Sendable {
+public final class MCPServer: Sendable {
     public let handler: any MCPHandler
-    /// The list results never change while the process runs: written once per revision.
-    private let lists: [ProtocolRevision: [String: OrderedJSON]]
+    /// The list results never change while the process runs: written once per revision, when first
+    /// asked for (not at start, where every instruction delays the first answer). Indexed by the
+    /// revision's position: a dictionary keyed by our own type costs a runtime conformance lookup.
+    private let lists = Mutex<[Lists?]>(Array(repeating: nil, count: ProtocolRevision.allCases.count))
+
+    private struct Lists {
+        var tools, resources, templates, prompts: [(String, OrderedJSON)]
+    }
 
     public init(handler: any MCPHandler) {
         self.handler = handler
-        var lists: [ProtocolRevision: [String: OrderedJSON]] = [:]
-        for revision in ProtocolRevision.allCases {
-            lists[revision] = [
-                "tools/list": .object([("tools", .array(handler.tools.map { $0.json(revision) }))]),
-                "resources/list": .object([("resources", .array(handler.resources.map { $0.json(revision) }))]),
-                "resources/templates/list": .object([("resourceTemplates", .array(handler.resourceTemplates.map { $0.json(revision) }))]),
-                "prompts/list": .object([("prompts", .array(handler.prompts.map { $0.json(revision) }))]),
-            ]
+    }
+
+    private func list(_ method: String, _ revision: ProtocolRevision) -> [(String, OrderedJSON)] {
+        let index = ProtocolRevision.allCases.firstIndex(of: revision)!
+        let lists = self.lists.withLock { $0[index] } ?? {
+            let written = Lists(
+                tools: [("tools", .array(handler.tools.map { $0.json(revision) }))],
+                resources: [("resources", .array(handler.resources.map { $0.json(revision) }))],
+                templates: [("resourceTemplates", .array(handler.resourceTemplates.map { $0.json(revision) }))],
+                prompts: [("prompts", .array(handler.prompts.map { $0.json(revision) }))])
+            self.lists.withLock { $0[index] = written }
+            return written
+        }()
+        switch method {
+        case "tools/list": return lists.tools
+        case "resources/list": return lists.resources
+        case "resources/templates/list": return lists.templates
+        default: return lists.prompts
         }
-        self.lists = lists
     }
 
     /// What the server offers, as `initialize` and `server/discover` declare it. 2024-11-05 to
@@ -56,7 +71,7 @@ public struct MCPServer: Sendable {
             var cacheable = true
             switch method {
             case "tools/list", "resources/list", "resources/templates/list", "prompts/list":
-                members = lists[revision]![method]!.members!
+                members = list(method, revision)
             case "tools/call":
                 guard case .string(let name) = params?["name"] else { throw .invalidParams("tools/call needs the tool's name (a string)") }
                 let arguments = params?["arguments"]

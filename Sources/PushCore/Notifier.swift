@@ -56,13 +56,15 @@ public final class Notifier: Sendable {
         let retentionDays = self.retentionDays
         if worksOutbox, !setup.configured.isEmpty {
             // A server will be asked to notify: get the HTTP client ready while the client initializes.
-            Task.detached(priority: .utility) { http.prepare() }
+            Task.detached(priority: .utility) { await onOwnThread { http.prepare() } }
         }
         storeTask = Task.detached {
-            guard let directory else { return Store.inMemory() }
-            let store = Store.open(directory: directory, logger: logger)
-            try? store.prune(retentionDays: retentionDays, interval: 3600)
-            return store
+            await onOwnThread {
+                guard let directory else { return Store.inMemory() }
+                let store = Store.open(directory: directory, logger: logger)
+                try? store.prune(retentionDays: retentionDays, interval: 3600)
+                return store
+            }
         }
     }
 
@@ -99,7 +101,7 @@ public final class Notifier: Sendable {
     /// about to send does so while the store opens rather than after.
     public func prepareToSend() {
         guard !setup.configured.isEmpty else { return }
-        Task.detached(priority: .userInitiated) { [http] in http.prepare() }
+        Task.detached(priority: .userInitiated) { [http] in await onOwnThread { http.prepare() } }
     }
 
     /// `text` with every configured secret masked.
