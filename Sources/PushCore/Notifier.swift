@@ -59,7 +59,7 @@ public final class Notifier: Sendable {
             Task.detached(priority: .utility) { await onOwnThread { http.prepare() } }
         }
         storeTask = Task.detached {
-            await onOwnThread {
+            await onOwnThread(yielding: true) {
                 guard let directory else { return Store.inMemory() }
                 let store = Store.open(directory: directory, logger: logger)
                 try? store.prune(retentionDays: retentionDays, interval: 3600)
