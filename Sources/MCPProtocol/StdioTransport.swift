@@ -77,7 +77,7 @@ final class LineWriter: Sendable {
     }
 
     func write(_ message: OrderedJSON) {
-        var framed = Array(message.text.utf8)
+        var framed = message.bytes
         framed.append(UInt8(ascii: "\n"))
         lock.withLock { _ in
             framed.withUnsafeBytes { buffer in

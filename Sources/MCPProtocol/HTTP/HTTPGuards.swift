@@ -137,5 +137,5 @@ func jsonRPCErrorResponse(_ status: Int, _ error: MCPError, id: RequestID? = nil
 func jsonResponse(_ status: HTTPResponse.Status, _ message: OrderedJSON, headers: HTTPFields = [:]) -> Response {
     var fields = headers
     fields[.contentType] = "application/json"
-    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: message.text)))
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: message.bytes)))
 }
