@@ -217,6 +217,9 @@ def test_stateless_http_checks_headers_against_the_body(http_server, bark):
         refused = httpx2.post(url, headers=headers, json=call)
         assert refused.status_code == 400, (headers, refused.text)
         assert refused.json()["error"]["code"] in (-32020, -32022), refused.text
+    bare = {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "notify_send", "arguments": {"title": "no meta", "content": "c"}}}
+    refused = httpx2.post(url, headers=right, json=bare)  # the 2026 header on a request without its _meta
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == -32020
     assert bark.delivered_titles() == ["headers", "encoded name"]
     unknown = httpx2.post(url, headers={**MODERN, "Mcp-Method": "pigeons/fly"},
                           json={"jsonrpc": "2.0", "id": 2, "method": "pigeons/fly", "params": {"_meta": META}})

@@ -111,6 +111,9 @@ struct StreamableHTTPEndpoint: Sendable {
         if let bodyVersion, bodyVersion != version {
             return mismatch("MCP-Protocol-Version \(version) does not match _meta's \(bodyVersion)")
         }
+        if bodyVersion == nil, id != nil {
+            return mismatch("MCP-Protocol-Version is \(version) but params._meta has no io.modelcontextprotocol/protocolVersion")
+        }
         if let method {
             guard let headerMethod = headers[.mcpMethod] else { return mismatch("the Mcp-Method header is required") }
             guard headerMethod == method else { return mismatch("Mcp-Method \"\(headerMethod)\" does not match the body's \"\(method)\"") }
