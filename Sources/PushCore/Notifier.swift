@@ -114,14 +114,16 @@ public final class Notifier: Sendable {
 
     /// `notify_send`: one message to the configured (or the named) channels.
     /// `runID` files the notification under a run (an agent session's, for the hooks).
+    /// `handOver`: written ahead and left, due now, for a background process to send (the hooks).
     public func send(
-        title: String, content: String, channels: [ChannelID]? = nil, runID: String? = nil, progress: Progress? = nil
+        title: String, content: String, channels: [ChannelID]? = nil, runID: String? = nil, progress: Progress? = nil,
+        handOver: Bool = false
     ) async throws(InputError) -> DispatchResult {
         let title = try InputError.requireText(title, field: "title")
         let content = try InputError.requireText(content, field: "content")
         let channels = try InputError.validateChannels(channels)
         return await inFlight.run { [self] in
-            await notify(Message(title: title, body: content), channels: channels, runID: runID, progress: progress)
+            await notify(Message(title: title, body: content), channels: channels, runID: runID, progress: progress, handOver: handOver)
         }
     }
 
@@ -175,7 +177,9 @@ public final class Notifier: Sendable {
         return result
     }
 
-    private func notify(_ message: Message, channels: [ChannelID]?, runID: String?, progress: Progress?) async -> DispatchResult {
+    private func notify(
+        _ message: Message, channels: [ChannelID]?, runID: String?, progress: Progress?, handOver: Bool = false
+    ) async -> DispatchResult {
         let store = await store
         var warnings = storeWarnings(store)
         let window = dispatcher.settings.duplicateWindow
@@ -187,7 +191,7 @@ public final class Notifier: Sendable {
             result.warnings = warnings
             return result
         }
-        let dispatch = await dispatcher.dispatch(message, to: channels, outbox: await outbox, runID: runID, progress: progress)
+        let dispatch = await dispatcher.dispatch(message, to: channels, outbox: await outbox, runID: runID, progress: progress, handOver: handOver)
         var result = dispatch.result
         do {
             if !result.results.isEmpty {

@@ -118,6 +118,8 @@ public enum QueueReason: String, Sendable, Codable, CaseIterable {
     case rateLimit = "rate_limit"
     /// The process stopped while the delivery was under way; another process finishes it.
     case interrupted
+    /// Written ahead and left to a background mcp-push process at once (a hook must not wait on the network).
+    case handedOver = "handed_over"
 
     func explanation(until: Date, now: Date = Date()) -> String {
         let wait = until.timeIntervalSince(now)
@@ -126,6 +128,7 @@ public enum QueueReason: String, Sendable, Codable, CaseIterable {
         case .retry: return "queued for retry in the background, next try \(when)"
         case .rateLimit: return wait < 1 ? "queued, goes out in order as the limit allows" : "queued, goes out \(when)"
         case .interrupted: return "interrupted; queued, the next mcp-push process to run sends it"
+        case .handedOver: return "handed to a background mcp-push process, which sends it \(when)"
         }
     }
 }

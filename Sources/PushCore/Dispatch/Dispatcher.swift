@@ -77,8 +77,11 @@ struct Dispatcher: Sendable {
 
     /// Delivers `message` to the configured channels, or to `requested` ones only.
     /// Callers validate that requested ids exist (``InputError``).
+    /// `handOver`: no attempt here; each delivery written ahead waits, due now, for a background
+    /// process (when the store is the shared file; otherwise it is sent here as usual).
     func dispatch(
-        _ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox, runID: String? = nil, progress: Progress? = nil
+        _ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox, runID: String? = nil, progress: Progress? = nil,
+        handOver: Bool = false
     ) async -> Dispatch {
         if settings.skippedTitles.contains(message.title.trimmingWhitespace()) {
             return Dispatch(result: .skipped(.skipTitle, "Not pushed: the title is listed in SKIP_PUSH_TITLE."))
@@ -131,7 +134,10 @@ struct Dispatcher: Sendable {
         let begun = outbox.begin(planned, title: message.title, runID: runID)
         var results: [ChannelResult] = []
         var settlements: [(item: Int64, OutboxSettlement)] = []
-        for outcome in await deliver(Array(zip(targets, fitted)), original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress) {
+        let handingOver = handOver && outbox.store.isPersistent
+        for outcome in await deliver(
+            Array(zip(targets, fitted)), original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress, handOver: handingOver)
+        {
             results.append(outcome.result)
             if let settlement = outcome.settlement { settlements.append(settlement) }
         }
@@ -149,7 +155,7 @@ struct Dispatcher: Sendable {
 
     private func deliver(
         _ targets: [(any Channel, Message)], original: Message, plan: [ChannelID: (item: Int64, admission: Admission)],
-        outbox: Outbox, progress: Progress?
+        outbox: Outbox, progress: Progress?, handOver: Bool
     ) async -> [Outcome] {
         let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
         let deadline = ContinuousClock.now + settings.deadline
@@ -157,7 +163,8 @@ struct Dispatcher: Sendable {
             for (channel, message) in targets {
                 let planned = plan[channel.id]
                 group.addTask {
-                    var outcome = await deliver(message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox)
+                    var outcome = await deliver(
+                        message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, handOver: handOver)
                     outcome.result.truncated = message != original
                     log(outcome.result)
                     return outcome
@@ -176,7 +183,7 @@ struct Dispatcher: Sendable {
 
     private func deliver(
         _ message: Message, via channel: any Channel, planned: (item: Int64, admission: Admission)?, retrying: RetryingDelivery,
-        deadline: ContinuousClock.Instant, outbox: Outbox
+        deadline: ContinuousClock.Instant, outbox: Outbox, handOver: Bool
     ) async -> Outcome {
         // Flood control: the message waits in the outbox, behind anything already waiting, rather than exceed the limit.
         if let planned {
@@ -195,6 +202,13 @@ struct Dispatcher: Sendable {
                 return Outcome(result: queued)
             }
         }
+        if handOver, let planned {
+            let now = Date()
+            let waiting = ChannelResult(
+                channel: channel.id, outcome: .queued(item: planned.item, until: now, reason: .handedOver, lastError: nil),
+                attempts: 0, durationMilliseconds: 0)
+            return Outcome(result: waiting, settlement: (planned.item, .reschedule(at: now, attempts: 0, lastError: nil, reason: .handedOver)))
+        }
         let attempts = await retrying.deliver(message, via: channel, deadline: deadline)
         guard let planned else { return Outcome(result: attempts.result) }
         let (result, settlement) = outbox.settle(attempts, item: planned.item)
@@ -202,6 +216,10 @@ struct Dispatcher: Sendable {
     }
 
     private func log(_ result: ChannelResult) {
+        if case .queued(_, _, .handedOver, _) = result.outcome {
+            logger.debug("delivery handed over", metadata: ["channel": "\(result.channel)"])
+            return
+        }
         if result.ok {
             logger.info("delivered", metadata: ["channel": "\(result.channel)", "ms": "\(result.durationMilliseconds)", "attempts": "\(result.attempts)"])
         } else {

@@ -89,7 +89,6 @@ struct Hook: AsyncParsableCommand {
             runtime.logger.info("no channel configured: \(event.agent.rawValue) \(event.name) not pushed")
             return
         }
-        if policy.pushed.contains(kind) { notifier.prepareToSend() }
         let at = Date()
         let runID = event.runID ?? "\(event.agent.rawValue):\(event.cwd ?? "unknown")"
         let record: (RunEvent.Kind) async -> RunRecord? = { runKind in
@@ -128,13 +127,15 @@ struct Hook: AsyncParsableCommand {
             return
         }
         let message = HookMessage.message(for: event, workspace: event.cwd.map(Workspace.init(directory:)), turn: turn)
+        // Written ahead and handed to a background process: the agent's turn never waits on a
+        // service (docs/AGENTS.md). Only without the shared store is it sent here, within the deadline.
         do {
-            _ = try await runtime.sending { notifier throws(InputError) in
-                try await notifier.send(title: message.title, content: message.body, runID: runID)
-            }
+            _ = try await notifier.send(title: message.title, content: message.body, runID: runID, handOver: true)
         } catch {
             complain("\(event.agent.rawValue) hook: \(error.description)")
         }
+        await runtime.handOverOutbox()
+        await notifier.shutdown()
     }
 
     /// The configuration with the call's deadline and attempt time inside the hook's own, less
