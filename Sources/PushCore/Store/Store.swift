@@ -38,8 +38,7 @@ public final class Store: Sendable {
     package static func open(directory: String, logger: Logger) -> Store {
         let path = "\(directory)/mcp-push.sqlite"
         do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try makeDirectory(directory)
             var configuration = GRDB.Configuration()
             // Other mcp-push processes write too: wait for them briefly rather than fail.
             configuration.busyMode = .timeout(2)
@@ -58,13 +57,31 @@ public final class Store: Sendable {
                 // Fail now, not on the first notification, if the file is read-only.
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [Date().timeIntervalSince1970])
             }
-            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            chmod(path, 0o600)
             return Store(database: queue, path: path, problem: nil)
         } catch {
             let reason = describe(error, path: path)
             logger.warning("history store unavailable, keeping it in memory for this process: \(reason)")
             return inMemory(problem: reason)
         }
+    }
+
+    /// `mkdir -p` with mode 0700 for what it creates. By hand: FileManager's attribute dictionaries cost
+    /// every start a runtime conformance scan (about 0.5 ms).
+    static func makeDirectory(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            built += "/\(component)"
+            if mkdir(built, 0o700) != 0 && errno != EEXIST {
+                throw DirectoryError(path: built, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    struct DirectoryError: LocalizedError {
+        let path: String
+        let reason: String
+        var errorDescription: String? { "cannot create the directory \(path): \(reason)" }
     }
 
     /// A private store for this process only; `problem` says why, when it stands in for the file.
