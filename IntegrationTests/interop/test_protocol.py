@@ -261,3 +261,28 @@ def test_a_session_has_its_stream_and_ends_with_delete(http_server):
             assert time.monotonic() - started < 5
     assert httpx2.post(url, headers=headers, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}).status_code == 404
     assert httpx2.delete(url, headers=headers).status_code == 404
+
+
+def test_sigterm_with_an_open_session_stream_still_exits_at_once(binary, bark_env):
+    server = HTTPServer(binary, bark_env)
+    url = server.url + "/mcp"
+    opened = httpx2.post(url, headers=MCP_HEADERS, json={"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                                         "params": {"protocolVersion": "2025-11-25", "capabilities": {}}})
+    headers = {**MCP_HEADERS, "Accept": "text/event-stream", "Mcp-Session-Id": opened.headers["mcp-session-id"]}
+    with httpx2.Client(timeout=30) as streaming, streaming.stream("GET", url, headers=headers) as stream:
+        assert stream.status_code == 200
+        started = time.monotonic()
+        assert server.stop() == 0
+        assert time.monotonic() - started < 5, "the open stream must not hold the shutdown"
+        assert b"".join(stream.iter_bytes()).startswith(b": stream open")
+
+
+def test_a_client_that_closed_our_stdout_does_not_stop_us(binary, bark_env):
+    """Answers go nowhere (EPIPE, not SIGPIPE); the server reads on and exits 0 when stdin ends."""
+    process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={"PATH": os.environ.get("PATH", ""), **bark_env})
+    process.stdout.close()
+    line = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}}}
+    process.stdin.write(b"".join(json.dumps({**line, "id": n}).encode() + b"\n" for n in range(500)))
+    process.stdin.close()
+    assert process.wait(timeout=20) == 0
