@@ -24,6 +24,14 @@ import Testing
         #expect(Wiring.binary(inHookCommand: "/usr/bin/mcp-push hook codex", agent: .claude) == nil)
         #expect(Wiring.binary(inHookCommand: "notify-send hook claude", agent: .claude) == nil)
         #expect(Wiring.binary(inHookCommand: "mcp-push hook claude", agent: .claude) == "mcp-push")
+        for foreign in ["mcp-pushover hook claude", "/usr/local/bin/mcp-push-wrapper hook claude", "'/x/mcp-push.sh' hook claude"] {
+            #expect(Wiring.binary(inHookCommand: foreign, agent: .claude) == nil, "\(foreign)")
+        }
+        let theirs = #"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "mcp-pushover hook claude"}]}]}}"#
+        #expect(throws: Never.self) {
+            let (kept, change) = try Wiring.uninstallHooks(from: theirs, agent: .claude)
+            #expect(kept == theirs && change.removed.isEmpty)
+        }
     }
 
     @Test func aHookSharingAGroupWithTheUsersIsTakenOutAlone() throws {

@@ -38,8 +38,10 @@ public enum Wiring {
         } else if program.hasPrefix("\"") && program.hasSuffix("\"") && program.count >= 2 {
             program = String(program.dropFirst().dropLast())
         }
+        // The executable's own name only: `mcp-pushover hook claude` is someone else's program, and
+        // uninstall must never take it out.
         let name = program.split(separator: "/").last.map(String.init) ?? program
-        return name == "mcp-push" || name.hasPrefix("mcp-push") ? program : nil
+        return name == "mcp-push" ? program : nil
     }
 
     // MARK: Hooks in a JSON settings file (Claude Code, Codex hooks.json, Gemini CLI)
