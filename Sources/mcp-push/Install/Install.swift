@@ -59,8 +59,16 @@ struct InstallRun {
     func plan(serverByFile: Bool) throws(InstallFailure) -> [FileEdit] {
         var edits: [String: (before: String?, after: String, change: Wiring.Change)] = [:]
         var order: [String] = []
+        // Each file is read once: two edits of one file (Gemini's server and hooks) start from the same text.
+        var snapshots: [String: String?] = [:]
+        func snapshot(_ path: String) -> String? {
+            if let text = snapshots[path] { return text }
+            let text = read(path)
+            snapshots[path] = .some(text)
+            return text
+        }
         func edit(_ path: String, _ transform: (String?) throws(JSONDocumentError) -> (String, Wiring.Change)) throws(InstallFailure) {
-            let before = read(path)
+            let before = snapshot(path)
             let current = edits[path]?.after ?? before
             let result: (String, Wiring.Change)
             do {
@@ -79,13 +87,13 @@ struct InstallRun {
             if agent == .codex { try edit(files.codexConfig) { text in Wiring.installCodexConfig(into: text, binary: binary, writeServer: serverByFile) } }
             try edit(files.hooksFile) { text throws(JSONDocumentError) in try Wiring.installHooks(into: text, agent: agent, binary: binary) }
         } else {
-            if agent == .gemini && serverByFile, read(files.hooksFile) != nil {
+            if agent == .gemini && serverByFile, snapshot(files.hooksFile) != nil {
                 try edit(files.hooksFile) { text throws(JSONDocumentError) in try Wiring.uninstallGeminiServer(from: text ?? "{}") }
             }
-            if agent == .codex, read(files.codexConfig) != nil {
+            if agent == .codex, snapshot(files.codexConfig) != nil {
                 try edit(files.codexConfig) { text in Wiring.uninstallCodexConfig(from: text ?? "") }
             }
-            if read(files.hooksFile) != nil {
+            if snapshot(files.hooksFile) != nil {
                 try edit(files.hooksFile) { text throws(JSONDocumentError) in try Wiring.uninstallHooks(from: text ?? "{}", agent: agent) }
             }
         }
