@@ -288,6 +288,10 @@ def test_doctor_says_when_nothing_would_be_sent(binary, tmp_path):
     assert done.returncode == 1
     assert "BROKEN no channel configured: nothing would be sent" in done.stdout
     assert "Claude Code: not installed here" in done.stdout
+    # Claude Code creates ~/.claude on its first run, before any settings file: it is installed, not set up.
+    (tmp_path / ".claude").mkdir()
+    again = home.run("doctor")
+    assert "Claude Code: mcp-push is not set up; run `mcp-push install claude`" in again.stdout
 
 
 def test_the_installed_hook_command_runs_as_the_agent_would_run_it(binary, tmp_path):

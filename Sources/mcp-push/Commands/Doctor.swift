@@ -175,7 +175,10 @@ struct Doctor: AsyncParsableCommand {
                 checks.append(Check(area: area, state: .warn, detail: "\(name) runs \(path), not this binary (\(binary))"))
             }
         }
-        let installed = cli != nil || FileManager.default.fileExists(atPath: AgentFiles(agent: agent, scope: "user", environment: environment, directory: directory).hooksFile)
+        // Installed: its command is on PATH, or its user directory (~/.claude, ~/.codex, ~/.gemini) exists,
+        // which it creates on first run even before any settings file.
+        let userFile = AgentFiles(agent: agent, scope: "user", environment: environment, directory: directory).hooksFile
+        let installed = cli != nil || FileManager.default.fileExists(atPath: (userFile as NSString).deletingLastPathComponent)
         if found.isEmpty {
             let detail = installed
                 ? "\(name): mcp-push is not set up; run `mcp-push install \(agent.rawValue)`"
