@@ -286,3 +286,18 @@ def test_a_client_that_closed_our_stdout_does_not_stop_us(binary, bark_env):
     process.stdin.write(b"".join(json.dumps({**line, "id": n}).encode() + b"\n" for n in range(500)))
     process.stdin.close()
     assert process.wait(timeout=20) == 0
+
+
+def test_sessions_beyond_the_limit_close_the_least_recently_used(binary, bark_env):
+    server = HTTPServer(binary, {**bark_env, "MCP_PUSH_HTTP_MAX_SESSIONS": "2"})
+    try:
+        url = server.url + "/mcp"
+        initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}}}
+        ids = [httpx2.post(url, headers=MCP_HEADERS, json=initialize).headers["mcp-session-id"] for _ in range(3)]
+        def status(session: str) -> int:
+            return httpx2.post(url, headers={**MCP_HEADERS, "Mcp-Session-Id": session},
+                               json={"jsonrpc": "2.0", "id": 2, "method": "ping"}).status_code
+        assert [status(session) for session in ids] == [404, 200, 200]
+    finally:
+        assert server.stop() == 0
+    assert "session limit reached" in server.process.stderr.read()

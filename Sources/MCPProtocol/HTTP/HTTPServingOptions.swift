@@ -20,6 +20,9 @@ public struct HTTPServingOptions: Sendable {
     public var connectionIdleTimeout: Duration = .seconds(10)
     /// `MCP_PUSH_HTTP_MAX_CONNECTIONS`: connections open at once; more wait to be accepted.
     public var maximumConnections = 512
+    /// `MCP_PUSH_HTTP_MAX_SESSIONS`: 2025-revision sessions kept at once; opening one more closes the one
+    /// used least recently (a client opening sessions in a loop must not grow the server without end).
+    public var maximumSessions = 1000
 
     public init(
         host: String, port: Int, path: String, stateless: Bool, token: String?, allowedOrigins: Set<String>,

@@ -224,10 +224,12 @@ actor SessionStore {
 
     private var sessions: [String: Session] = [:]
     let idleTimeout: Duration
+    let maximum: Int
     let logger: Logger
 
-    init(idleTimeout: Duration, logger: Logger) {
+    init(idleTimeout: Duration, maximum: Int, logger: Logger) {
         self.idleTimeout = idleTimeout
+        self.maximum = maximum
         self.logger = logger
     }
 
@@ -238,6 +240,11 @@ actor SessionStore {
     }
 
     func open(_ id: String, _ connection: MCPConnection) {
+        if sessions.count >= maximum, let (oldest, session) = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+            sessions[oldest] = nil
+            session.ended.fire()
+            logger.warning("session limit reached (MCP_PUSH_HTTP_MAX_SESSIONS=\(maximum)): closed the one used least recently")
+        }
         sessions[id] = Session(connection: connection)
         logger.info("session opened", metadata: ["sessions": "\(sessions.count)"])
     }

@@ -13,7 +13,7 @@ public enum StreamableHTTPServer {
         health: @escaping @Sendable () -> String,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let sessions = SessionStore(idleTimeout: options.sessionIdleTimeout, logger: logger)
+        let sessions = SessionStore(idleTimeout: options.sessionIdleTimeout, maximum: options.maximumSessions, logger: logger)
         let endpoint = StreamableHTTPEndpoint(server: server, sessions: sessions, stateless: options.stateless)
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))

@@ -22,6 +22,7 @@ extension HTTPServingOptions {
         options.allowedHosts = Set(configuration.list("MCP_PUSH_ALLOWED_HOSTS")?.map { $0.lowercased() } ?? [])
         options.connectionIdleTimeout = try configuration.seconds("MCP_PUSH_HTTP_IDLE_TIMEOUT", in: 1...3600) ?? options.connectionIdleTimeout
         options.maximumConnections = try configuration.int("MCP_PUSH_HTTP_MAX_CONNECTIONS", in: 1...65_536) ?? options.maximumConnections
+        options.maximumSessions = try configuration.int("MCP_PUSH_HTTP_MAX_SESSIONS", in: 1...1_000_000) ?? options.maximumSessions
         return options
     }
 }
