@@ -301,3 +301,22 @@ def test_sessions_beyond_the_limit_close_the_least_recently_used(binary, bark_en
     finally:
         assert server.stop() == 0
     assert "session limit reached" in server.process.stderr.read()
+
+
+def test_a_batch_over_stdio_in_2025_03_26(binary, bark, bark_env):
+    lines = [
+        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-03-26", "capabilities": {}}}).encode(),
+        json.dumps([
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "notify_send", "arguments": {"title": "batched", "content": "c"}}},
+            {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+        ]).encode(),
+        json.dumps({"jsonrpc": "2.0", "id": 4, "method": "ping"}).encode(),
+    ]
+    answers, _, _ = raw_lines(binary, bark_env, lines)
+    [batch] = [a for a in answers if isinstance(a, list)]
+    assert sorted(a["id"] for a in batch) == [2, 3]
+    call = {a["id"]: a for a in batch}[2]["result"]
+    assert "structuredContent" not in call and json.loads(call["content"][0]["text"])["status"] == "success"  # 2025-06-18 added it
+    assert [a["id"] for a in answers if isinstance(a, dict)] == [1, 4]
+    assert bark.delivered_titles() == ["batched"]

@@ -39,7 +39,16 @@ public final class MCPConnection: Sendable {
     /// with `wait`, this returns once every answer for the message has been sent (one HTTP POST).
     public func handle(_ message: OrderedJSON, send: @escaping Sink, wait: Bool) async {
         if case .array(let members) = message {
-            await handleBatch(members, send: send)
+            if wait {
+                await handleBatch(members, send: send)
+            } else {
+                // Like a request: run beside what follows it, and counted until answered.
+                state.withLock { $0.unfinished += 1 }
+                Task {
+                    await handleBatch(members, send: send)
+                    state.withLock { $0.unfinished -= 1 }
+                }
+            }
             return
         }
         guard let work = admit(Incoming(message), send: send) else { return }
