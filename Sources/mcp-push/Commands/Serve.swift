@@ -13,8 +13,9 @@ struct Serve: AsyncParsableCommand {
             logs go to stderr (MCP_PUSH_LOG_LEVEL=debug|info|warning|error, default warning), and it runs until \
             the client closes stdin.
 
-            With http it serves MCP Streamable HTTP on --host:--port at --path, with sessions (Mcp-Session-Id) \
-            unless --stateless, until SIGINT or SIGTERM. It binds 127.0.0.1 by default; any other address \
+            With http it serves MCP Streamable HTTP on --host:--port at --path until SIGINT or SIGTERM: \
+            protocol 2026-07-28 requests stand alone; clients of the 2025 revisions get sessions \
+            (Mcp-Session-Id) unless --stateless. It binds 127.0.0.1 by default; any other address \
             needs MCP_PUSH_HTTP_TOKEN (clients send Authorization: Bearer <token>). Browser origins other \
             than loopback need MCP_PUSH_ALLOWED_ORIGINS. GET /healthz answers without auth.
 
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HTTP: the MCP endpoint's path.")
     var path = "/mcp"
 
-    @Flag(help: "HTTP: no sessions; every request stands alone.")
+    @Flag(help: "HTTP: no sessions for 2025-revision clients either; every request stands alone.")
     var stateless = false
 
     func run() async throws {
