@@ -54,10 +54,8 @@ public final class Notifier: Sendable {
         case .memory: directory = nil
         }
         let retentionDays = self.retentionDays
-        if worksOutbox, !setup.configured.isEmpty {
-            // A server will be asked to notify: get the HTTP client ready while the client initializes.
-            Task.detached(priority: .utility) { await onOwnThread { http.prepare() } }
-        }
+        // A server does not start the HTTP client ahead of its first call: on two cores, doing it while the
+        // client initializes made both `initialize` and the first send slower (docs/PERFORMANCE.md).
         storeTask = Task.detached {
             await onOwnThread(yielding: true) {
                 guard let directory else { return Store.inMemory() }
