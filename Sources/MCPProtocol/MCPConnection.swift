@@ -35,27 +35,37 @@ public final class MCPConnection: Sendable {
     /// Requests received and not yet answered.
     public var unfinished: Int { state.withLock { $0.unfinished } }
 
-    /// Handles one message (already parsed). Requests run as tasks of their own unless `wait` is set;
-    /// with `wait`, this returns once every answer for the message has been sent (one HTTP POST).
-    public func handle(_ message: OrderedJSON, send: @escaping Sink, wait: Bool) async {
+    /// Handles one message (already parsed) and returns once every answer for it has been sent
+    /// (one HTTP POST).
+    public func handle(_ message: OrderedJSON, send: @escaping Sink) async {
         if case .array(let members) = message {
-            if wait {
+            await handleBatch(members, send: send)
+            return
+        }
+        switch admit(Incoming(message), send: send) {
+        case .none: break
+        case .answer(let answer): await send(answer)
+        case .task(let work): await work.run()
+        }
+    }
+
+    /// Takes one message on the transport's own thread, in arrival order (stdio): a ready answer is
+    /// written at once through `write`, without a hop to the task pool; a request that needs work
+    /// runs as a task of its own, counted until answered, and sends through `send`.
+    public func dispatch(_ message: OrderedJSON, send: @escaping Sink, write: (OrderedJSON) -> Void) {
+        if case .array(let members) = message {
+            // Like a request: runs beside what follows it, and is counted until answered.
+            state.withLock { $0.unfinished += 1 }
+            Task {
                 await handleBatch(members, send: send)
-            } else {
-                // Like a request: run beside what follows it, and counted until answered.
-                state.withLock { $0.unfinished += 1 }
-                Task {
-                    await handleBatch(members, send: send)
-                    state.withLock { $0.unfinished -= 1 }
-                }
+                state.withLock { $0.unfinished -= 1 }
             }
             return
         }
-        guard let work = admit(Incoming(message), send: send) else { return }
-        if wait || work.isImmediate {
-            await work.run()
-        } else {
-            start(work)
+        switch admit(Incoming(message), send: send) {
+        case .none: break
+        case .answer(let answer): write(answer)
+        case .task(let work): start(work)
         }
     }
 
@@ -93,8 +103,12 @@ public final class MCPConnection: Sendable {
             for member in members {
                 if case .array = member {
                     await collect(Outgoing.error(.invalidRequest("a batch inside a batch"), id: nil))
-                } else if let work = admit(Incoming(member), send: collect) {
-                    group.addTask { await work.run() }
+                } else {
+                    switch admit(Incoming(member), send: collect) {
+                    case .none: break
+                    case .answer(let answer): await collect(answer)
+                    case .task(let work): group.addTask { await work.run() }
+                    }
                 }
             }
         }
@@ -106,18 +120,22 @@ public final class MCPConnection: Sendable {
     struct Work: Sendable {
         let run: @Sendable () async -> Void
         let id: RequestID
-        /// Only sends a ready answer: done in place, in arrival order.
-        var isImmediate = false
     }
 
-    /// Decides, in arrival order, what a message is and at which revision it is answered; answers at
-    /// once what needs no work. Returns the work to run for a request that needs it.
-    private func admit(_ incoming: Incoming, send: @escaping Sink) -> Work? {
+    /// What a message needs: an answer already known, or work.
+    enum Admission {
+        case answer(OrderedJSON)
+        case task(Work)
+    }
+
+    /// Decides, in arrival order, what a message is and at which revision it is answered. Nil for
+    /// what gets no answer (notifications, responses).
+    private func admit(_ incoming: Incoming, send: @escaping Sink) -> Admission? {
         switch incoming {
         case .response, .unusableNotification:
             return nil
         case .invalid(let error, let id):
-            return Work(run: { await send(Outgoing.error(error, id: id)) }, id: id ?? .int(0), isImmediate: true)
+            return .answer(Outgoing.error(error, id: id))
         case .notification(let method, let params):
             notification(method, params)
             return nil
@@ -125,25 +143,25 @@ public final class MCPConnection: Sendable {
             let decision = state.withLock { state in Self.decide(method, params: params, era: &state.era) }
             switch decision {
             case .refuse(let error):
-                return Work(run: { await send(Outgoing.error(error, id: id)) }, id: id, isImmediate: true)
+                return .answer(Outgoing.error(error, id: id))
             case .initialize(let revision):
-                let result = server.initializeResult(revision)
-                return Work(run: { await send(Outgoing.result(result, id: id)) }, id: id, isImmediate: true)
+                return .answer(Outgoing.result(server.initializeResult(revision), id: id))
             case .answer(let revision):
                 let server = self.server
-                return Work(
-                    run: { [self] in
-                        let answer = await server.answer(method, params: params, revision: revision, send: { message in
-                            // 2025-11-25 basic/utilities/cancellation: nothing more is sent for a cancelled request.
+                return .task(
+                    Work(
+                        run: { [self] in
+                            let answer = await server.answer(method, params: params, revision: revision, send: { message in
+                                // 2025-11-25 basic/utilities/cancellation: nothing more is sent for a cancelled request.
+                                guard !self.isCancelled(id) else { return }
+                                await send(message)
+                            })
                             guard !self.isCancelled(id) else { return }
-                            await send(message)
-                        })
-                        guard !self.isCancelled(id) else { return }
-                        switch answer {
-                        case .success(let result): await send(Outgoing.result(result, id: id))
-                        case .failure(let error): await send(Outgoing.error(error, id: id))
-                        }
-                    }, id: id)
+                            switch answer {
+                            case .success(let result): await send(Outgoing.result(result, id: id))
+                            case .failure(let error): await send(Outgoing.error(error, id: id))
+                            }
+                        }, id: id))
             }
         }
     }

@@ -32,25 +32,16 @@ public struct StdioTransport: Sendable {
         signal(SIGPIPE, SIG_IGN)
         let connection = MCPConnection(server: server)
         let writer = LineWriter(fd: output, logger: logger)
-        let send: Sink = { message in writer.write(message) }
-        let (lines, continuation) = AsyncStream.makeStream(of: Line.self)
-        let reader = LineReader(fd: input, continuation: continuation, logger: logger)
-        let thread = Thread { reader.run() }
-        thread.name = "mcp-stdin"
-        thread.start()
-        for await line in lines {
-            switch line {
-            case .message(let bytes):
-                do {
-                    let message = try OrderedJSON.parse(bytes)
-                    await connection.handle(message, send: send, wait: false)
-                } catch {
-                    logger.warning("refused a line on stdin: \(error)")
-                    writer.write(MCPConnection.parseError(error))
-                }
-            case .tooLong(let reason):
-                writer.write(Outgoing.error(.parseError(reason), id: nil))
+        let reader = LineReader(fd: input, connection: connection, writer: writer, logger: logger)
+        // The reader thread reads, parses and admits each line itself, in order, and answers what needs
+        // no work on the spot: an `initialize` is answered without a hop through the task pool.
+        await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                reader.run()
+                ended.resume()
             }
+            thread.name = "mcp-stdin"
+            thread.start()
         }
         let clock = ContinuousClock()
         let deadline = clock.now + drainTimeout
@@ -58,11 +49,6 @@ public struct StdioTransport: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
     }
-}
-
-enum Line: Sendable {
-    case message([UInt8])
-    case tooLong(String)
 }
 
 /// Writes whole lines; concurrent answers never interleave.
@@ -97,15 +83,17 @@ final class LineWriter: Sendable {
     }
 }
 
-/// Reads lines from a file descriptor on its own thread.
+/// Reads lines from a file descriptor on its own thread and hands each to the connection.
 private struct LineReader: Sendable {
     let fd: Int32
-    let continuation: AsyncStream<Line>.Continuation
+    let connection: MCPConnection
+    let writer: LineWriter
     let logger: Logger
 
     func run() {
         var splitter = LineSplitter()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let send: Sink = { [writer] message in writer.write(message) }
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -117,13 +105,17 @@ private struct LineReader: Sendable {
             splitter.feed(buffer[..<count], tooLong: {
                 let reason = "a line on stdin is longer than \(LineSplitter.maximumLine >> 20) MiB; dropped (no MCP message is that long)"
                 logger.error("\(reason)")
-                continuation.yield(.tooLong(reason))
+                writer.write(Outgoing.error(.parseError(reason), id: nil))
             }) { line in
-                continuation.yield(.message(Array(line)))
+                do throws(JSONParseError) {
+                    connection.dispatch(try OrderedJSON.parse(line), send: send, write: writer.write)
+                } catch {
+                    logger.warning("refused a line on stdin: \(error)")
+                    writer.write(MCPConnection.parseError(error))
+                }
             }
         }
         logger.debug("stdin closed")
-        continuation.finish()
     }
 }
 

@@ -56,7 +56,7 @@ import Testing
     let recorder = Recorder()
 
     func send(_ text: String) async throws -> [OrderedJSON] {
-        await connection.handle(try OrderedJSON.parse(text), send: recorder.sink, wait: true)
+        await connection.handle(try OrderedJSON.parse(text), send: recorder.sink)
         return recorder.take()
     }
 
@@ -197,15 +197,15 @@ import Testing
         #expect(try await send("[]").first?["error"]?["code"] == -32600)
         let other = MCPConnection(server: MCPServer(handler: EchoHandler()), era: .handshake(.v2025_06_18))
         let recorder = Recorder()
-        await other.handle(try OrderedJSON.parse(#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#), send: recorder.sink, wait: true)
+        await other.handle(try OrderedJSON.parse(#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#), send: recorder.sink)
         #expect(recorder.all.first?["error"]?["code"] == -32600)
     }
 
     @Test func cancelledRequestsStopAndAreNotAnswered() async throws {
         _ = try await initialize("2025-11-25")
-        await connection.handle(
+        connection.dispatch(
             try OrderedJSON.parse(#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"wait","_meta":{"progressToken":"p1"}}}"#),
-            send: recorder.sink, wait: false)
+            send: recorder.sink, write: { _ in Issue.record("a call is not answered at once") })
         while connection.unfinished == 0 || recorder.all.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
         #expect(recorder.all.first?["method"] == "notifications/progress")
         #expect(recorder.all.first?["params"]?["progressToken"] == "p1")

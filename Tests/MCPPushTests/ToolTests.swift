@@ -212,7 +212,7 @@ final class TestClient: Sendable {
         let meta: OrderedJSON = ["io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": [:]]
         let message: OrderedJSON = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params.members! + [("_meta", meta)])]
         let answers = Mutex<[String]>([])
-        await connection.handle(try OrderedJSON.parse(message.text), send: { reply in answers.withLock { $0.append(reply.text) } }, wait: true)
+        await connection.handle(try OrderedJSON.parse(message.text), send: { reply in answers.withLock { $0.append(reply.text) } })
         let response = try OrderedJSON.parse(try #require(answers.withLock { $0.last }))
         #expect(response["id"] == .int(id))
         if let error = response["error"] {

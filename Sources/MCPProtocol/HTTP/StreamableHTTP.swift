@@ -149,14 +149,14 @@ struct StreamableHTTPEndpoint: Sendable {
         var headers: HTTPFields = [:]
         if let sessionID { headers[.mcpSessionID] = sessionID }
         guard Self.holdsRequest(message) else {
-            await connection.handle(message, send: { _ in }, wait: true)
+            await connection.handle(message, send: { _ in })
             return Response(status: .accepted, headers: headers)
         }
         if accept?.contains("text/event-stream") == true, Self.asksForProgress(message) {
             headers.append(contentsOf: Self.streamHeaders)
             let (events, continuation) = AsyncStream.makeStream(of: OrderedJSON.self)
             let work = Task {
-                await connection.handle(message, send: { continuation.yield($0) }, wait: true)
+                await connection.handle(message, send: { continuation.yield($0) })
                 continuation.finish()
             }
             return Response(
@@ -179,7 +179,7 @@ struct StreamableHTTPEndpoint: Sendable {
                 })
         }
         let answers = Mutex<[OrderedJSON]>([])
-        await connection.handle(message, send: { reply in if reply["method"] == nil { answers.withLock { $0.append(reply) } } }, wait: true)
+        await connection.handle(message, send: { reply in if reply["method"] == nil { answers.withLock { $0.append(reply) } } })
         guard let answer = answers.withLock({ $0.first }) else { return Response(status: .accepted, headers: headers) }
         return jsonResponse(Self.status(of: answer), answer, headers: headers)
     }
