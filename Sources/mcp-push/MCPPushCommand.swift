@@ -30,6 +30,7 @@ struct MCPPushCommand: AsyncParsableCommand {
     /// Agents start the stdio server with the same few arguments on every session; those
     /// go straight to it. Anything else is parsed as usual.
     static func main() async {
+        StartupAffinity.pin()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             if arguments.first == "hook" && arguments.count > 1 && !arguments[1].hasPrefix("-") {
