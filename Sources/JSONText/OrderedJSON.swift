@@ -39,6 +39,11 @@ public indirect enum OrderedJSON: Sendable, Equatable {
         return nil
     }
 
+    /// An object's members by name (a key given twice: the last one, as JSON readers do).
+    public var dictionary: [String: OrderedJSON]? {
+        members.map { Dictionary($0, uniquingKeysWith: { _, last in last }) }
+    }
+
     /// The JSON type, for error messages: "a string", "an object", ...
     public var typeName: String {
         switch self {

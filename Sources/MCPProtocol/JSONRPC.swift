@@ -55,6 +55,16 @@ public struct MCPError: Error, Sendable, Equatable {
     }
 }
 
+/// The reserved `_meta` keys of a 2026-07-28 request (2026-07-28 basic/index "_meta").
+enum RequestMeta {
+    static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
+    static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+    static let serverInfo = "io.modelcontextprotocol/serverInfo"
+
+    /// `params._meta[key]` of a request's params.
+    static func value(_ key: String, in params: OrderedJSON?) -> OrderedJSON? { params?["_meta"]?[key] }
+}
+
 /// One JSON-RPC message from the client, read once into what the server acts on.
 enum Incoming: Sendable {
     case request(id: RequestID, method: String, params: OrderedJSON?)

@@ -55,11 +55,7 @@ public final class MCPConnection: Sendable {
     public func dispatch(_ message: OrderedJSON, send: @escaping Sink, write: (OrderedJSON) -> Void) {
         if case .array(let members) = message {
             // Like a request: runs beside what follows it, and is counted until answered.
-            state.withLock { $0.unfinished += 1 }
-            Task {
-                await handleBatch(members, send: send)
-                state.withLock { $0.unfinished -= 1 }
-            }
+            start(Work(run: { [self] in await handleBatch(members, send: send) }, id: nil))
             return
         }
         switch admit(Incoming(message), send: send) {
@@ -119,7 +115,8 @@ public final class MCPConnection: Sendable {
     /// A request admitted for running, with the revision it runs at.
     struct Work: Sendable {
         let run: @Sendable () async -> Void
-        let id: RequestID
+        /// For `notifications/cancelled`; a batch has none.
+        let id: RequestID?
     }
 
     /// What a message needs: an answer already known, or work.
@@ -174,7 +171,7 @@ public final class MCPConnection: Sendable {
 
     /// The era rules, applied to one request in arrival order.
     private static func decide(_ method: String, params: OrderedJSON?, era: inout Era) -> Decision {
-        let envelope = params?["_meta"]?["io.modelcontextprotocol/protocolVersion"]
+        let envelope = RequestMeta.value(RequestMeta.protocolVersion, in: params)
         if method == "initialize" {
             switch era {
             case .stateless:
@@ -206,7 +203,7 @@ public final class MCPConnection: Sendable {
             guard let revision = ProtocolRevision(rawValue: requested), revision.isStateless else {
                 return .refuse(unsupported(requested: requested, "this server speaks 2026-07-28 per request, or the listed versions through initialize"))
             }
-            guard case .object = params?["_meta"]?["io.modelcontextprotocol/clientCapabilities"] else {
+            guard case .object = RequestMeta.value(RequestMeta.clientCapabilities, in: params) else {
                 return .refuse(.invalidParams("params._meta[\"io.modelcontextprotocol/clientCapabilities\"] is required (an object) in MCP 2026-07-28"))
             }
             era = .stateless
@@ -241,16 +238,18 @@ public final class MCPConnection: Sendable {
         // A request id reused while the first is running: only the newest can be cancelled.
         state.withLock { state in
             state.unfinished += 1
-            state.running[work.id] = Task { [self] in
+            let task = Task { [self] in
                 await work.run()
                 self.finish(work.id)
             }
+            if let id = work.id { state.running[id] = task }
         }
     }
 
-    private func finish(_ id: RequestID) {
+    private func finish(_ id: RequestID?) {
         state.withLock { state in
             state.unfinished -= 1
+            guard let id else { return }
             state.running[id] = nil
             state.cancelled.remove(id)
         }

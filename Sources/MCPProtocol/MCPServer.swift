@@ -127,7 +127,7 @@ public final class MCPServer: Sendable {
             members.append(("ttlMs", .int(ttl)))
             members.append(("cacheScope", .string(scope)))
         }
-        members.append(("_meta", ["io.modelcontextprotocol/serverInfo": handler.implementation.json(revision)]))
+        members.append(("_meta", .object([(RequestMeta.serverInfo, handler.implementation.json(revision))])))
         return .object(members)
     }
 }
@@ -142,7 +142,7 @@ public struct ProgressReporter: Sendable {
     let send: Sink
 
     init?(params: OrderedJSON?, revision: ProtocolRevision, send: @escaping Sink) {
-        guard let token = params?["_meta"]?["progressToken"], RequestID(token) != nil else { return nil }
+        guard let token = RequestMeta.value("progressToken", in: params), RequestID(token) != nil else { return nil }
         (self.token, self.revision, self.send) = (token, revision, send)
     }
 

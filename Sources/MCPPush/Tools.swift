@@ -80,7 +80,7 @@ enum PushTools {
         guard name == sendName || name == eventName else {
             throw .invalidParams("Unknown tool '\(name)'; this server has \(sendName) and \(eventName).")
         }
-        let arguments = Arguments(arguments?.members ?? [])
+        let arguments = Arguments(values: arguments?.dictionary ?? [:])
         do throws(InputError) {
             switch name {
             case sendName:
@@ -117,9 +117,6 @@ private func reporting(
 /// Tool arguments with checks that name the field and what it accepts.
 struct Arguments {
     let values: [String: OrderedJSON]
-
-    /// With a key given twice, the last one counts (as JSON readers do).
-    init(_ members: [(String, OrderedJSON)]) { self.values = Dictionary(members, uniquingKeysWith: { _, last in last }) }
 
     func rejectUnknown(allowed: Set<String>) throws(InputError) {
         let unknown = values.keys.filter { !allowed.contains($0) }.sorted()
@@ -169,11 +166,11 @@ struct Arguments {
         let message = try requiredString("message")
         var data: [String: JSONValue] = [:]
         if let raw = values["data"], raw != .null {
-            guard case .object(let members) = raw else {
+            guard case .object(let object) = JSONValue(raw) else {
                 throw InputError(field: "data", "'data' must be an object, got \(raw.typeName)")
             }
             // What the values must be is checked once, by the core (RunEvent.validate), for every adapter.
-            data = Dictionary(members.map { ($0.0, JSONValue($0.1)) }, uniquingKeysWith: { _, last in last })
+            data = object
         }
         var timestamp = Date()
         if let raw = values["timestamp"], raw != .null {

@@ -45,7 +45,7 @@ import Testing
         let structured = try #require(result["structuredContent"])
         let text = try #require(result["content"]?.arrayValue?.first?["text"]?.stringValue)
         #expect(try OrderedJSON.parse(text) == structured)
-        return try #require(structured.objectValue)
+        return try #require(structured.dictionary)
     }
 
     @Test func listsBothToolsWithSchemasAndAnnotations() async throws {
@@ -73,7 +73,7 @@ import Testing
                 #expect(object["status"] == "success")
                 #expect(object["channels_count"] == 1)
                 #expect(object["errors"] == [:])
-                let first = try #require(object["results"]?.arrayValue?.first?.objectValue)
+                let first = try #require(object["results"]?.arrayValue?.first?.dictionary)
                 #expect(first["channel"] == "bark")
                 #expect(first["ok"] == true)
                 #expect(first["status_code"] == 200)
@@ -91,7 +91,7 @@ import Testing
                 #expect(result["isError"] == true)
                 let object = try structured(result)
                 #expect(object["status"] == "error")
-                #expect(object["errors"]?.objectValue?["bark"]?.stringValue?.contains("failed to get device token") == true)
+                #expect(object["errors"]?.dictionary?["bark"]?.stringValue?.contains("failed to get device token") == true)
             }
         }
     }
@@ -229,8 +229,6 @@ extension OrderedJSON {
         if case .array(let items) = self { return items }
         return nil
     }
-
-    var objectValue: [String: OrderedJSON]? { members.map { Dictionary($0, uniquingKeysWith: { _, last in last }) } }
 
     var intValue: Int? {
         if case .int(let value) = self { return value }

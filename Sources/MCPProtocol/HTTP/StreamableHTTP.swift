@@ -60,7 +60,7 @@ struct StreamableHTTPEndpoint: Sendable {
     /// none, so it carries keep-alive comments until the session ends.
     func get(_ request: Request) async -> Response {
         guard !stateless, let id = request.headers[.mcpSessionID] else {
-            return Response(status: .methodNotAllowed, headers: [.allow: "POST"])
+            return methodNotAllowed
         }
         guard request.headers[.accept]?.contains("text/event-stream") == true else {
             return plainResponse(.notAcceptable, "Not Acceptable: the session stream is text/event-stream")
@@ -83,10 +83,13 @@ struct StreamableHTTPEndpoint: Sendable {
 
     func delete(_ request: Request) async -> Response {
         guard !stateless, let id = request.headers[.mcpSessionID] else {
-            return Response(status: .methodNotAllowed, headers: [.allow: "POST"])
+            return methodNotAllowed
         }
         return await sessions.close(id) ? Response(status: .ok) : unknownSession
     }
+
+    /// 2026-07-28 streamable-http "Earlier Streamable HTTP Revisions": GET and DELETE without a session.
+    private var methodNotAllowed: Response { Response(status: .methodNotAllowed, headers: [.allow: "POST"]) }
 
     private var unknownSession: Response {
         jsonRPCErrorResponse(404, .invalidRequest("session not found or expired; initialize again"))
@@ -94,7 +97,7 @@ struct StreamableHTTPEndpoint: Sendable {
 
     /// 2026-07-28: the request's version is in its `_meta`.
     private func hasStatelessEnvelope(_ message: OrderedJSON) -> Bool {
-        guard case .string(let version) = message["params"]?["_meta"]?["io.modelcontextprotocol/protocolVersion"] else { return false }
+        guard case .string(let version) = RequestMeta.value(RequestMeta.protocolVersion, in: message["params"]) else { return false }
         return ProtocolRevision(rawValue: version)?.isStateless ?? true
     }
 
@@ -107,7 +110,7 @@ struct StreamableHTTPEndpoint: Sendable {
         let mismatch = { (text: String) in jsonRPCErrorResponse(400, MCPError(code: MCPError.headerMismatch, "Header mismatch: \(text)"), id: id) }
         let method = message["method"]?.stringValue
         guard let version = headers[.mcpProtocolVersion] else { return mismatch("the MCP-Protocol-Version header is required") }
-        let bodyVersion = message["params"]?["_meta"]?["io.modelcontextprotocol/protocolVersion"]?.stringValue
+        let bodyVersion = RequestMeta.value(RequestMeta.protocolVersion, in: message["params"])?.stringValue
         if let bodyVersion, bodyVersion != version {
             return mismatch("MCP-Protocol-Version \(version) does not match _meta's \(bodyVersion)")
         }
@@ -190,7 +193,7 @@ struct StreamableHTTPEndpoint: Sendable {
         guard case .int(let code) = answer["error"]?["code"] else { return .ok }
         switch code {
         case -32601: return .notFound
-        case -32700, -32600, MCPError.unsupportedProtocolVersion, MCPError.headerMismatch, -32021: return .badRequest
+        case -32700, -32600, MCPError.unsupportedProtocolVersion, MCPError.headerMismatch: return .badRequest
         default: return .ok
         }
     }
@@ -208,7 +211,7 @@ struct StreamableHTTPEndpoint: Sendable {
 
     static func asksForProgress(_ message: OrderedJSON) -> Bool {
         if case .array(let members) = message { return members.contains(where: asksForProgress) }
-        return message["params"]?["_meta"]?["progressToken"] != nil
+        return RequestMeta.value("progressToken", in: message["params"]) != nil
     }
 
     static let streamHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xAccelBuffering: "no"]

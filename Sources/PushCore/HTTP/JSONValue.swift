@@ -94,9 +94,8 @@ public enum JSONValue: Sendable, Hashable {
             }
         case .string(let string): self = .string(string)
         case .array(let array): self = .array(array.map { JSONValue($0, wholeNumbersAsIntegers: wholeNumbersAsIntegers) })
-        case .object(let members):
-            self = .object(
-                Dictionary(members.map { ($0.0, JSONValue($0.1, wholeNumbersAsIntegers: wholeNumbersAsIntegers)) }, uniquingKeysWith: { _, last in last }))
+        case .object:
+            self = .object(json.dictionary!.mapValues { JSONValue($0, wholeNumbersAsIntegers: wholeNumbersAsIntegers) })
         }
     }
 
