@@ -67,7 +67,9 @@ let package = Package(
             dependencies: [
                 "PushCore",
                 "MCPProtocol",
+                "Approvals",
                 "JSONText",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -77,12 +79,23 @@ let package = Package(
             name: "Agents",
             dependencies: ["PushCore", "JSONText"]
         ),
+        // Questions answered from the phone: one-time tokens, Telegram buttons (one shared poller),
+        // ntfy actions, the web page. Knows nothing of MCP.
+        .target(
+            name: "Approvals",
+            dependencies: [
+                "PushCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "mcp-push",
             dependencies: [
                 "PushCore",
                 "MCPPush",
                 "Agents",
+                "Approvals",
                 "MCPProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,6 +123,10 @@ let package = Package(
         .testTarget(
             name: "AgentsTests",
             dependencies: ["Agents", "PushCore", "JSONText", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ApprovalsTests",
+            dependencies: ["Approvals", "PushCore", "TestSupport"]
         ),
         .testTarget(
             name: "SMTPClientTests",

@@ -100,9 +100,12 @@ def test_claude_install_keeps_everything_and_uninstall_gives_the_file_back(binar
     data = json.loads(settings.read_text())
     command = f"{home.binary} hook claude"
     assert our_hooks(data, "claude") == {"Stop": [command], "StopFailure": [command], "Notification": [command],
-                                         "UserPromptSubmit": [command], "SessionStart": [command], "PreToolUse": []}
+                                         "UserPromptSubmit": [command], "SessionStart": [command], "PermissionRequest": [command],
+                                         "PreToolUse": []}
     assert data["hooks"]["Stop"][0]["hooks"][0]["command"] == "afplay /System/Library/Sounds/Glass.aiff"
     assert data["hooks"]["Stop"][1] == {"matcher": "", "hooks": [{"type": "command", "command": command, "timeout": 10}]}
+    # The permission prompt waits for the phone (MCP_PUSH_APPROVAL_TIMEOUT, 120 s): its timeout is above that.
+    assert data["hooks"]["PermissionRequest"] == [{"matcher": "", "hooks": [{"type": "command", "command": command, "timeout": 180}]}]
     assert data["unknownFutureKey"]["nested"][4] == "été ✓"
     # Untouched lines are still there as written.
     for line in ['  "model": "opus",', '  "permissions": {"allow": ["Bash(git:*)"], "deny": []},',
@@ -130,7 +133,7 @@ def test_claude_without_its_cli_prints_the_command_and_still_wires_the_hooks(bin
     assert done.returncode == 0, done.stderr
     assert f"register it with: claude mcp add --scope user mcp-push -- {home.binary}" in done.stdout
     data = json.loads((tmp_path / ".claude" / "settings.json").read_text())
-    assert set(our_hooks(data, "claude")) == {"Stop", "StopFailure", "Notification", "UserPromptSubmit", "SessionStart"}
+    assert set(our_hooks(data, "claude")) == {"Stop", "StopFailure", "Notification", "UserPromptSubmit", "SessionStart", "PermissionRequest"}
     assert "(new file)" in done.stdout
 
 
@@ -160,7 +163,7 @@ def test_codex_notify_server_table_and_hooks_with_comments_kept(binary, tmp_path
     assert "# profiles below\n[profiles.fast]\nmodel = \"gpt-5-mini\"\n" in text
     assert text.endswith(f'[mcp_servers.mcp-push]\ncommand = "{home.binary}"\n')
     hooks = json.loads((tmp_path / ".codex" / "hooks.json").read_text())
-    assert set(our_hooks(hooks, "codex")) == {"StopFailure", "UserPromptSubmit"}
+    assert set(our_hooks(hooks, "codex")) == {"StopFailure", "UserPromptSubmit", "PermissionRequest"}
 
     assert "Nothing to change" in home.run("install", "codex").stdout
     removed = home.run("uninstall", "codex")
@@ -278,7 +281,7 @@ def test_doctor_finds_a_stale_path_and_install_repairs_it(binary, tmp_path):
     assert "updated Stop" in fixed.stdout
     after = home.run("doctor", env=bark)
     assert after.returncode == 0, after.stdout
-    assert "Claude Code: hooks (user): Stop, StopFailure, Notification, UserPromptSubmit, SessionStart" in after.stdout
+    assert "Claude Code: hooks (user): Stop, StopFailure, Notification, UserPromptSubmit, SessionStart, PermissionRequest" in after.stdout
     assert "DoctorDeviceKey0123" not in after.stdout
 
 

@@ -1,3 +1,4 @@
+import Approvals
 import JSONText
 import Logging
 import MCPProtocol
@@ -9,9 +10,12 @@ public struct PushServer: MCPHandler {
     public static let promptName = "mcp-push-guidelines"
 
     let notifier: Notifier
+    /// Asks the person (`notify_ask`); nil or unavailable: the tool is not listed.
+    let approver: Approver?
 
-    public init(notifier: Notifier) {
+    public init(notifier: Notifier, approver: Approver? = nil) {
         self.notifier = notifier
+        self.approver = approver
     }
 
     public var implementation: Implementation {
@@ -22,7 +26,7 @@ public struct PushServer: MCPHandler {
         "Use notify_send to tell the user (on their phone or chat) that a long task finished, failed, or needs their input. Do not notify for task starts or routine progress. Full guidance: the mcp-push-guidelines prompt."
     }
 
-    public var tools: [Tool] { PushTools.all }
+    public var tools: [Tool] { approver?.isAvailable == true ? PushTools.all + [AskTool.tool] : PushTools.all }
     public var resources: [Resource] { PushResources.fixed }
     public var resourceTemplates: [ResourceTemplate] { PushResources.templates }
     public var prompts: [Prompt] { [Self.prompt] }
@@ -33,6 +37,9 @@ public struct PushServer: MCPHandler {
         description: "Guidance for agents on when (and when not) to push a notification with mcp-push, and how to read the result.")
 
     public func callTool(_ name: String, arguments: OrderedJSON?, progress: ProgressReporter?) async throws(MCPError) -> ToolResult {
+        if name == AskTool.name, let approver, approver.isAvailable {
+            return await AskTool.call(arguments, approver: approver, progress: progress)
+        }
         let reporter = progress.map { reporter in
             CallProgress { value, total, message in await reporter.report(progress: value, total: total, message: message) }
         }

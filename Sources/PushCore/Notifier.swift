@@ -7,12 +7,12 @@ import Synchronization
 /// in, a ``DispatchResult`` out, with history, duplicate detection and the outbox around
 /// the dispatcher.
 public final class Notifier: Sendable {
-    let setup: ChannelSetup
+    package let setup: ChannelSetup
     let dispatcher: Dispatcher
     let eventPolicy: EventPolicy
-    let redactor: Redactor
+    package let redactor: Redactor
     let retentionDays: Int
-    let http: HTTPService
+    package let http: HTTPService
     let logger: Logger
     /// Opened in the background at start-up, so answering `initialize` never waits for SQLite.
     private let storeTask: Task<Store, Never>
@@ -66,7 +66,7 @@ public final class Notifier: Sendable {
         }
     }
 
-    var store: Store {
+    package var store: Store {
         get async { await storeTask.value }
     }
 

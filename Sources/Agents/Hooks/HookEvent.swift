@@ -19,6 +19,8 @@ public struct HookEvent: Sendable, Equatable {
         case subagent
         /// A turn or session began: never pushed, remembered to time the turn.
         case turnStarted = "turn_started"
+        /// A permission prompt (`PermissionRequest`): asked on the phone when approvals are on.
+        case permission
     }
 
     public var agent: Agent
@@ -33,6 +35,9 @@ public struct HookEvent: Sendable, Equatable {
     /// `StopFailure`'s `error` (rate_limit, overloaded, authentication_failed, ...).
     public var error: String?
     public var errorDetails: String?
+    /// `PermissionRequest`'s `tool_name` and `tool_input`.
+    public var toolName: String?
+    public var toolInput: JSONValue?
 
     /// The kinds pushed unless `MCP_PUSH_HOOK_EVENTS` says otherwise.
     public static let pushedByDefault: Set<Kind> = [.finished, .failed, .needsYou]
@@ -87,9 +92,17 @@ extension HookEvent {
             }
         case "UserPromptSubmit", "SessionStart":
             kind = .turnStarted
+        case "PermissionRequest":
+            readPermission(json)
         default:
             kind = nil
         }
+    }
+
+    private mutating func readPermission(_ json: JSONValue) {
+        kind = .permission
+        toolName = json["tool_name"]?.string
+        toolInput = json["tool_input"]
     }
 
     private mutating func readCodex(_ json: JSONValue) {
@@ -111,6 +124,8 @@ extension HookEvent {
             readFailure(json)
         case "UserPromptSubmit", "SessionStart":
             kind = .turnStarted
+        case "PermissionRequest":
+            readPermission(json)
         default:
             kind = nil
         }
@@ -159,13 +174,14 @@ public struct HookPolicy: Sendable, Equatable {
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
         if let names = configuration.list(Self.eventsVariable) {
-            let choosable = HookEvent.Kind.allCases.filter { $0 != .turnStarted }
+            // Permission prompts follow MCP_PUSH_APPROVALS instead.
+            let choosable = HookEvent.Kind.allCases.filter { $0 != .turnStarted && $0 != .permission }
             if names.map({ $0.lowercased() }) == ["all"] {
                 pushed = Set(choosable)
             } else {
                 var kinds: Set<HookEvent.Kind> = []
                 for name in names {
-                    guard let kind = HookEvent.Kind(rawValue: name.lowercased()), kind != .turnStarted else {
+                    guard let kind = HookEvent.Kind(rawValue: name.lowercased()), choosable.contains(kind) else {
                         throw .invalid(
                             Self.eventsVariable,
                             "unknown event \"\(name)\"; use a comma list of \(choosable.map(\.rawValue).joined(separator: ", ")), or all")

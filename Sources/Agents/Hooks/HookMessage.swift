@@ -59,7 +59,7 @@ public enum HookMessage {
         let title: String
         switch event.kind {
         case .failed: title = "❌ \(event.agent.displayName) failed\(subject)"
-        case .needsYou, .idle: title = "⏳ \(event.agent.displayName) needs you\(subject)"
+        case .needsYou, .idle, .permission: title = "⏳ \(event.agent.displayName) needs you\(subject)"
         case .subagent: title = "✅ \(event.agent.displayName) subagent finished\(subject)"
         default: title = "✅ \(event.agent.displayName) finished\(subject)"
         }
@@ -78,6 +78,20 @@ public enum HookMessage {
         }
         if lines.isEmpty { lines.append(event.kind == .needsYou ? "Waiting for your answer." : "Done.") }
         return Message(title: title, body: lines.joined(separator: "\n"))
+    }
+
+    /// A permission prompt as a question for the phone: what the agent wants to run, where, and
+    /// `preview` (the tool's input, already redacted and cut).
+    public static func permissionQuestion(for event: HookEvent, workspace: Workspace?, preview: String) -> (title: String, detail: String) {
+        let tool = event.toolName.flatMap { $0.isEmpty ? nil : $0 } ?? "a tool"
+        let title = "🔐 \(event.agent.displayName) wants to run: \(tool)"
+        var lines: [String] = []
+        if !preview.isEmpty { lines.append(preview) }
+        if let project = workspace?.project {
+            if !lines.isEmpty { lines.append("") }
+            lines.append(workspace?.branch.map { "\(project) (\($0))" } ?? project)
+        }
+        return (title, lines.isEmpty ? "Allow or deny?" : lines.joined(separator: "\n"))
     }
 
     /// The first few non-blank lines, cut at a word boundary with an ellipsis when longer.

@@ -5,16 +5,21 @@ public enum Wiring {
     /// (wiring its Stop hook too would push each turn twice).
     public static func hookEvents(_ agent: Agent) -> [String] {
         switch agent {
-        case .claude: return ["Stop", "StopFailure", "Notification", "UserPromptSubmit", "SessionStart"]
-        case .codex: return ["StopFailure", "UserPromptSubmit"]
+        case .claude: return ["Stop", "StopFailure", "Notification", "UserPromptSubmit", "SessionStart", "PermissionRequest"]
+        case .codex: return ["StopFailure", "UserPromptSubmit", "PermissionRequest"]
         case .gemini: return ["AfterAgent", "Notification", "BeforeAgent"]
         }
     }
 
-    /// The hook's timeout as the agent counts it (Gemini in milliseconds): above MCP_PUSH_HOOK_DEADLINE's 5 s.
-    static func timeout(_ agent: Agent) -> JSONDocument.Plain {
-        .literal(agent == .gemini ? "10000" : "10")
+    /// The hook's timeout as the agent counts it (Gemini in milliseconds): above MCP_PUSH_HOOK_DEADLINE's 5 s,
+    /// and for a permission prompt above MCP_PUSH_APPROVAL_TIMEOUT's 120 s (the phone's answer is waited for).
+    static func timeout(_ agent: Agent, event: String) -> JSONDocument.Plain {
+        if event == permissionEvent { return .literal("180") }
+        return .literal(agent == .gemini ? "10000" : "10")
     }
+
+    /// The event whose hook waits for an answer from the phone.
+    public static let permissionEvent = "PermissionRequest"
 
     /// The command line a hook runs: the binary, quoted for the shell when it has to be.
     public static func hookCommand(binary: String, agent: Agent) -> String {
@@ -104,9 +109,12 @@ public enum Wiring {
         guard document.keys(at: []) != nil else { throw .notAnObject("") }
         var change = Change()
         let command = hookCommand(binary: binary, agent: agent)
-        let hook: JSONDocument.Plain = .object([("type", .string("command")), ("command", .string(command)), ("timeout", timeout(agent))])
-        var group: [(String, JSONDocument.Plain)] = agent == .gemini ? [] : [("matcher", .string(""))]
-        group.append(("hooks", .array([hook])))
+        func group(for event: String) -> JSONDocument.Plain {
+            let hook: JSONDocument.Plain = .object([("type", .string("command")), ("command", .string(command)), ("timeout", timeout(agent, event: event))])
+            var group: [(String, JSONDocument.Plain)] = agent == .gemini ? [] : [("matcher", .string(""))]
+            group.append(("hooks", .array([hook])))
+            return .object(group)
+        }
         if document.keys(at: ["hooks"]) == nil {
             if document.plain(at: ["hooks"]) != nil { throw .notAnObject("hooks") }
             try document.insert("hooks", .object([]), intoObjectAt: [])
@@ -124,9 +132,9 @@ public enum Wiring {
                 continue
             }
             if document.plain(at: ["hooks", event]) == nil {
-                try document.insert(event, .array([.object(group)]), intoObjectAt: ["hooks"])
+                try document.insert(event, .array([group(for: event)]), intoObjectAt: ["hooks"])
             } else {
-                try document.append(.object(group), toArrayAt: ["hooks", event])
+                try document.append(group(for: event), toArrayAt: ["hooks", event])
             }
             change.added.append(event)
         }

@@ -97,8 +97,12 @@ public struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 /// One log line per request: method, path, status and time (never headers: they carry the token).
 public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let secretPathPrefixes: [String]
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, secretPathPrefixes: [String] = []) {
+        self.logger = logger
+        self.secretPathPrefixes = secretPathPrefixes
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let clock = ContinuousClock()
@@ -116,10 +120,12 @@ public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func log(_ request: Request, status: HTTPResponse.Status, since started: ContinuousClock.Instant) {
         let milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+        var path = request.uri.path
+        if let prefix = secretPathPrefixes.first(where: { path.hasPrefix($0) }) { path = prefix + "…" }
         logger.info(
             "request",
             metadata: [
-                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status.code)", "ms": "\(milliseconds)",
+                "method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(status.code)", "ms": "\(milliseconds)",
             ])
     }
 }

@@ -23,6 +23,8 @@ public struct HTTPServingOptions: Sendable {
     /// `MCP_PUSH_HTTP_MAX_SESSIONS`: 2025-revision sessions kept at once; opening one more closes the one
     /// used least recently (a client opening sessions in a loop must not grow the server without end).
     public var maximumSessions = 1000
+    /// Paths under these prefixes carry a secret (a one-time token): logged without it.
+    public var secretPathPrefixes: [String] = []
 
     public init(
         host: String, port: Int, path: String, stateless: Bool, token: String?, allowedOrigins: Set<String>,

@@ -11,15 +11,18 @@ public enum StreamableHTTPServer {
     public static func run(
         _ server: MCPServer, options: HTTPServingOptions, logger: Logger,
         health: @escaping @Sendable () -> String,
+        routes: (Router<BasicRequestContext>) -> Void = { _ in },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let sessions = SessionStore(idleTimeout: options.sessionIdleTimeout, maximum: options.maximumSessions, logger: logger)
         let endpoint = StreamableHTTPEndpoint(server: server, sessions: sessions, stateless: options.stateless)
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestLogMiddleware(logger: logger))
+        router.add(middleware: RequestLogMiddleware(logger: logger, secretPathPrefixes: options.secretPathPrefixes))
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: health())))
         }
+        // The caller's own pages (the approval page), outside the MCP endpoint's guards.
+        routes(router)
         let mcp = router.group(RouterPath(options.path))
         mcp.add(middleware: HostAndOriginMiddleware(options: options))
         if let token = options.token { mcp.add(middleware: BearerTokenMiddleware(token: token)) }

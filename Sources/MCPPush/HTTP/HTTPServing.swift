@@ -1,3 +1,4 @@
+import Approvals
 import Logging
 import MCPProtocol
 import PushCore
@@ -23,6 +24,7 @@ extension HTTPServingOptions {
         options.connectionIdleTimeout = try configuration.seconds("MCP_PUSH_HTTP_IDLE_TIMEOUT", in: 1...3600) ?? options.connectionIdleTimeout
         options.maximumConnections = try configuration.int("MCP_PUSH_HTTP_MAX_CONNECTIONS", in: 1...65_536) ?? options.maximumConnections
         options.maximumSessions = try configuration.int("MCP_PUSH_HTTP_MAX_SESSIONS", in: 1...1_000_000) ?? options.maximumSessions
+        options.secretPathPrefixes = [ApprovalPages.pathPrefix]
         return options
     }
 }
@@ -40,6 +42,10 @@ extension PushServer {
         _ options: HTTPServingOptions, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let health = #"{"status":"ok","name":"mcp-push","version":"\#(PushCoreVersion.current)","channels_configured":\#(notifier.configuredChannels.count)}"#
-        try await StreamableHTTPServer.run(MCPServer(handler: self), options: options, logger: logger, health: { health }, onListening: onListening)
+        // The answer page reads questions from the shared store, whichever process asked them.
+        let pages = await ApprovalPages(notifier: notifier, logger: logger)
+        try await StreamableHTTPServer.run(
+            MCPServer(handler: self), options: options, logger: logger, health: { health },
+            routes: { ApprovalRoutes.add(to: $0, pages: pages) }, onListening: onListening)
     }
 }

@@ -23,10 +23,10 @@ public struct Ntfy: Channel {
     /// ntfy's rate-limit codes: too many requests, daily message quota.
     static let rateLimitCodes: Set<Int> = [42901, 42908]
 
-    let server: String
-    let topic: String
-    let priority: Int
-    let authorization: String?
+    package let server: String
+    package let topic: String
+    package let priority: Int
+    package let authorization: String?
     let actions: String?
     let credentialSecrets: [String]
 

@@ -20,10 +20,10 @@ public struct Telegram: Channel {
     /// What BotFather hands out: the bot's numeric id, a colon, then the secret part.
     static var tokenPattern: Regex<Substring> { /^[0-9]+:[A-Za-z0-9_-]+$/ }
 
-    let apiBase: String
-    let token: String
-    let chatID: String
-    let proxy: HTTPProxy?
+    package let apiBase: String
+    package let token: String
+    package let chatID: String
+    package let proxy: HTTPProxy?
 
     public init?(configuration: Configuration) throws(ConfigurationError) {
         guard Self.descriptor.variables.contains(where: { configuration.contains($0.name) }) else { return nil }

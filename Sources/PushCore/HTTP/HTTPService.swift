@@ -139,6 +139,37 @@ public final class HTTPService: Sendable {
         }
     }
 
+    /// Reads a streamed answer (ntfy's JSON subscription) line by line until `handle` returns false,
+    /// the server ends it, or `timeout` passes; returns the status. A line longer than 64 KiB is dropped.
+    package func streamLines(
+        _ request: HTTPRequestSpec, timeout: Duration, handle: @Sendable (String) async -> Bool
+    ) async throws -> Int {
+        if let reason = request.unsendableReason { throw TransportError(reason: reason, isTransient: false, url: request.url) }
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = request.method
+        outgoing.headers.add(name: "User-Agent", value: "mcp-push/\(PushCoreVersion.current)")
+        for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
+        do {
+            let response = try await client(for: nil).execute(outgoing, deadline: .now() + TimeAmount(timeout))
+            guard response.status.code / 100 == 2 else { return Int(response.status.code) }
+            var line: [UInt8] = []
+            for try await chunk in response.body {
+                for byte in chunk.readableBytesView {
+                    if byte == UInt8(ascii: "\n") {
+                        let text = String(decoding: line, as: UTF8.self)
+                        line.removeAll(keepingCapacity: true)
+                        if !(await handle(text)) { return Int(response.status.code) }
+                    } else if line.count < 65_536 {
+                        line.append(byte)
+                    }
+                }
+            }
+            return Int(response.status.code)
+        } catch {
+            throw TransportError(error, url: request.url)
+        }
+    }
+
     /// Creates the direct client and its event loops ahead of the first notification
     /// (no connection is opened), so the first call does not pay for them.
     public func prepare() {

@@ -22,6 +22,9 @@ public final class Store: Sendable {
         self.problem = problem
     }
 
+    /// The directory holding the shared file (and what goes with it: the approvals' key); nil in memory.
+    package var directoryPath: String? { path.map { ($0 as NSString).deletingLastPathComponent } }
+
     /// Whether what is written outlives this process (and is seen by other mcp-push processes).
     public var isPersistent: Bool { path != nil }
 
@@ -109,7 +112,7 @@ public final class Store: Sendable {
     /// The schema's version, kept in SQLite's `user_version` once the migrator has run: a start
     /// that finds it current skips the migrator, whose bookkeeping was a third of every start's
     /// instructions (docs/PERFORMANCE.md).
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     static func migrate(_ writer: any DatabaseWriter) throws {
         let version = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
@@ -165,6 +168,20 @@ public final class Store: Sendable {
                 CREATE INDEX IF NOT EXISTS outbox_target ON outbox(target, id);
                 """)
         }
+        // Questions waiting for the person's answer, their tokens' digests (never the tokens), and
+        // leases for duties one process does for all (the Telegram poller).
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS approval (
+                    id TEXT PRIMARY KEY, kind TEXT NOT NULL, agent TEXT, title TEXT NOT NULL, detail TEXT NOT NULL,
+                    options TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL, state TEXT NOT NULL,
+                    answer INTEGER, answered_by TEXT, answered_via TEXT, answered_at REAL);
+                CREATE INDEX IF NOT EXISTS approval_created ON approval(created_at);
+                CREATE TABLE IF NOT EXISTS approval_token (digest TEXT PRIMARY KEY, approval_id TEXT NOT NULL, choice INTEGER);
+                CREATE INDEX IF NOT EXISTS approval_token_request ON approval_token(approval_id);
+                CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL, value TEXT);
+                """)
+        }
         do {
             try migrator.migrate(writer)
         } catch {
@@ -211,6 +228,8 @@ public final class Store: Sendable {
             try db.execute(sql: "DELETE FROM outbox WHERE expired_at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM rate_slot WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
             try db.execute(sql: "DELETE FROM recent_message WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
+            try db.execute(sql: "DELETE FROM approval_token WHERE approval_id IN (SELECT id FROM approval WHERE expires_at < ?)", arguments: [now.timeIntervalSince1970 - 86_400])
+            try db.execute(sql: "DELETE FROM approval WHERE created_at < ?", arguments: [cutoff])
         }
     }
 }

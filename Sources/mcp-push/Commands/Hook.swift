@@ -1,8 +1,11 @@
 import Agents
+import Approvals
 import ArgumentParser
 import Foundation
+import JSONText
 import Logging
 import PushCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -49,7 +52,7 @@ struct Hook: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
         let policyDeadline = (try? HookPolicy(configuration: Configuration(environment)))?.deadline ?? .seconds(5)
-        Watchdog.exit(after: policyDeadline)
+        Watchdog.start(deadline: started + policyDeadline)
         guard let name = arguments.first, let agent = Agent(rawValue: name.lowercased()) else {
             complain("unknown agent '\(arguments.first ?? "")'; use claude, codex or gemini")
             return
@@ -85,6 +88,11 @@ struct Hook: AsyncParsableCommand {
     private static func handle(_ event: HookEvent, kind: HookEvent.Kind, policy: HookPolicy, runtime: Runtime) async {
         let notifier = runtime.notifier
         // Nothing configured, nothing will ever be pushed: not even worth opening the store.
+        if kind == .permission {
+            await askPermission(event, policy: policy, runtime: runtime)
+            await notifier.shutdown()
+            return
+        }
         guard !notifier.configuredChannels.isEmpty else {
             runtime.logger.info("no channel configured: \(event.agent.rawValue) \(event.name) not pushed")
             return
@@ -114,7 +122,7 @@ struct Hook: AsyncParsableCommand {
                 await notifier.shutdown()
                 return
             }
-        case .needsYou:
+        case .needsYou, .permission:
             _ = await record(.update)
         }
         guard policy.pushed.contains(kind) else {
@@ -136,6 +144,61 @@ struct Hook: AsyncParsableCommand {
         }
         await runtime.handOverOutbox()
         await notifier.shutdown()
+    }
+
+    /// A permission prompt: asked on the phone (Allow / Deny) when approvals are on, and the answer
+    /// printed as the agent's decision. No answer, an error or any doubt prints nothing: the agent's
+    /// own prompt in the terminal stays in charge. Never an allow by default.
+    private static func askPermission(_ event: HookEvent, policy: HookPolicy, runtime: Runtime) async {
+        let notifier = runtime.notifier
+        let workspace = event.cwd.map(Workspace.init(directory:))
+        let preview = ApprovalPreview.text(tool: event.toolName ?? "", input: event.toolInput, redact: notifier.redact)
+        let approver: Approver
+        do {
+            approver = try Approver(configuration: runtime.configuration, notifier: notifier, logger: runtime.logger)
+        } catch {
+            complain("\(event.agent.rawValue) hook: configuration error: \(notifier.redact(error.description))")
+            return
+        }
+        guard approver.isAvailable else {
+            // Claude Code's own permission_prompt notification follows; Codex has none, so say it here.
+            guard event.agent == .codex, policy.pushed.contains(.needsYou), !notifier.configuredChannels.isEmpty else { return }
+            var waiting = event
+            waiting.text = "\(event.toolName ?? "A tool") \(preview)"
+            let message = HookMessage.message(for: waiting, workspace: workspace, turn: nil)
+            _ = try? await notifier.send(title: message.title, content: message.body, runID: event.runID, handOver: true)
+            await runtime.handOverOutbox()
+            return
+        }
+        let question = HookMessage.permissionQuestion(for: event, workspace: workspace, preview: preview)
+        let timeout = approver.settings.timeout
+        // This hook waits for the phone: its deadline is the question's, plus time to answer the agent.
+        Watchdog.extend(to: .now + timeout + .seconds(3))
+        let store = await notifier.store
+        let asked = AskedQuestion()
+        // Stopped by the agent (the person answered in the terminal): the question is withdrawn, so a
+        // late answer from the phone is told it was decided already.
+        let stop = SignalWatch.onTermination {
+            if let id = asked.id { _ = try? store.closeApproval(id: id, as: .withdrawn) }
+            _exit(0)
+        }
+        defer { stop.cancel() }
+        let outcome = await approver.ask(
+            ApprovalQuestion(
+                kind: .permission, title: question.title, detail: question.detail, options: ["Allow", "Deny"], timeout: timeout,
+                agent: event.agent.rawValue),
+            created: { asked.id = $0 })
+        switch outcome {
+        case .answered(let answer):
+            let decision = PermissionDecision(allow: answer.choice == 0, answer: answer)
+            Output.write(decision.json)
+        case .timedOut:
+            runtime.logger.info("no answer from the phone in \(timeout.secondsValue) s: the terminal decides")
+        case .withdrawn:
+            break
+        case .unavailable(let reason):
+            complain("\(event.agent.rawValue) hook: permission not asked on the phone: \(reason)")
+        }
     }
 
     /// The configuration with the call's deadline and attempt time inside the hook's own, less
@@ -173,16 +236,66 @@ struct Hook: AsyncParsableCommand {
 }
 
 /// Ends the process with status 0 when the hook's deadline passes, whatever it is waiting on
-/// (a locked store, a stdin that never closes): an agent's turn is never held up by us.
+/// (a locked store, a stdin that never closes): an agent's turn is never held up by us. A
+/// permission prompt moves the deadline to its own.
 enum Watchdog {
-    static func exit(after deadline: Duration) {
+    private static let deadline = Mutex<ContinuousClock.Instant?>(nil)
+
+    static func start(deadline first: ContinuousClock.Instant) {
+        deadline.withLock { $0 = first }
         let thread = Thread {
-            Thread.sleep(forTimeInterval: deadline.secondsValue)
-            Hook.complain("hook deadline (\(deadline.secondsValue) s) reached; exiting")
+            while true {
+                let due = deadline.withLock { $0 } ?? .now
+                let left = due - .now
+                if left <= .zero { break }
+                Thread.sleep(forTimeInterval: left.secondsValue)
+            }
+            Hook.complain("hook deadline reached; exiting")
             _exit(0)
         }
         thread.stackSize = 64 * 1024
         thread.start()
+    }
+
+    static func extend(to later: ContinuousClock.Instant) {
+        deadline.withLock { $0 = max($0 ?? later, later) }
+    }
+}
+
+/// Runs `action` on SIGTERM, SIGINT or SIGHUP (instead of dying mid-write).
+enum SignalWatch {
+    static func onTermination(_ action: @escaping @Sendable () -> Void) -> some Cancellable {
+        let sources = [SIGTERM, SIGINT, SIGHUP].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: action)
+            source.resume()
+            return source
+        }
+        return Sources(sources: sources)
+    }
+
+    struct Sources: Cancellable {
+        let sources: [any DispatchSourceSignal]
+        func cancel() { sources.forEach { $0.cancel() } }
+    }
+}
+
+protocol Cancellable {
+    func cancel()
+}
+
+/// The agent's answer to a permission prompt, as Claude Code and Codex read it from a hook's stdout.
+struct PermissionDecision {
+    let allow: Bool
+    let answer: ApprovalAnswer
+
+    var json: String {
+        let who = [answer.by, answer.via.isEmpty ? nil : "via \(answer.via)"].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: " ")
+        var decision: [(String, OrderedJSON)] = [("behavior", .string(allow ? "allow" : "deny"))]
+        if !allow { decision.append(("message", .string("Denied from the phone (\(who)).") )) }
+        let output: OrderedJSON = ["hookSpecificOutput": ["hookEventName": "PermissionRequest", "decision": .object(decision)]]
+        return String(decoding: output.bytes, as: UTF8.self)
     }
 }
 

@@ -1,3 +1,4 @@
+import Approvals
 import ArgumentParser
 import Logging
 import MCPPush
@@ -104,7 +105,7 @@ struct Serve: AsyncParsableCommand {
         let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
         var failed = false
         do {
-            try await serve(PushServer(notifier: runtime.notifier))
+            try await serve(PushServer(notifier: runtime.notifier, approver: try Approver(configuration: runtime.configuration, notifier: runtime.notifier, logger: runtime.logger)))
         } catch {
             runtime.logger.error("MCP server over \(transport) stopped: \(error)")
             failed = true

@@ -1,0 +1,87 @@
+"""Fixtures for the approval round trips: the fakes of the answering services, an environment
+pointing at them with a private state directory, and the hook run in the background."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from answering_services import FakeNtfy, FakeTelegram  # noqa: E402
+from interop_fixtures import binary, wait_until  # noqa: E402,F401
+
+BOT_TOKEN = "123456789:AAE-approvals-secret_token0123456789"
+USER_ID = 424242
+NTFY_TOKEN = "tk_approvalsntfysecrettoken000"
+
+
+@pytest.fixture()
+def telegram():
+    with FakeTelegram(BOT_TOKEN, USER_ID) as fake:
+        yield fake
+
+
+@pytest.fixture()
+def ntfy():
+    with FakeNtfy(NTFY_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture()
+def base_env(tmp_path: pathlib.Path) -> dict[str, str]:
+    return {
+        "MCP_PUSH_STATE_DIR": str(tmp_path / "state"),
+        "MCP_PUSH_CONFIG": os.devnull,
+        "XDG_CONFIG_HOME": "/nonexistent",
+        "MCP_PUSH_TELEGRAM_POLL_SECONDS": "2",
+        "MCP_PUSH_APPROVAL_TIMEOUT": "30",
+        "MCP_PUSH_LOG_LEVEL": "info",
+    }
+
+
+@pytest.fixture()
+def telegram_env(base_env: dict[str, str], telegram: FakeTelegram) -> dict[str, str]:
+    return {**base_env, "TG_BOT_TOKEN": BOT_TOKEN, "TG_USER_ID": str(USER_ID), "TG_API_HOST": telegram.base_url}
+
+
+@pytest.fixture()
+def ntfy_env(base_env: dict[str, str], ntfy: FakeNtfy) -> dict[str, str]:
+    return {**base_env, "NTFY_TOPIC": "phone-topic", "NTFY_URL": ntfy.base_url, "NTFY_TOKEN": NTFY_TOKEN}
+
+
+def permission_payload(agent: str, cwd: str, command: str = "rm -rf build", session: str = "sess-1") -> str:
+    """A PermissionRequest as the agent documents it."""
+    if agent == "claude":
+        return json.dumps({
+            "session_id": session, "transcript_path": f"/home/u/.claude/projects/x/{session}.jsonl", "cwd": cwd,
+            "permission_mode": "default", "hook_event_name": "PermissionRequest", "tool_name": "Bash",
+            "tool_input": {"command": command, "description": "Remove the build folder"},
+            "permission_suggestions": [{"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": command}],
+                                        "behavior": "allow", "destination": "localSettings"}],
+        })
+    return json.dumps({
+        "session_id": session, "turn_id": "turn-7", "transcript_path": None, "cwd": cwd, "hook_event_name": "PermissionRequest",
+        "model": "gpt-5.5-codex", "permission_mode": "default", "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "Remove the build folder"},
+    })
+
+
+def start_hook(binary: str, env: dict[str, str], agent: str, payload: str) -> subprocess.Popen:
+    process = subprocess.Popen([binary, "hook", agent], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, **env})
+    process.stdin.write(payload.encode())
+    process.stdin.close()
+    process.stdin = None
+    return process
+
+
+def finish(process: subprocess.Popen, seconds: float = 60) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=seconds)
+    return process.returncode, out.decode(), err.decode()
