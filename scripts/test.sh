@@ -35,6 +35,9 @@ export MCP_PUSH_BINARY="$PWD/.build/debug/mcp-push"
 echo "==> agents' hooks: payloads as each agent documents them, at a fake service"
 .venv/bin/python -m pytest -q IntegrationTests/hooks
 
+echo "==> approvals: permission prompts and questions answered on fake Telegram and ntfy, and the page in Chromium"
+.venv/bin/python -m pytest -q IntegrationTests/approvals
+
 echo "==> install / uninstall / doctor in a temporary HOME, agents' CLIs as stand-ins"
 .venv/bin/python -m pytest -q IntegrationTests/install
 

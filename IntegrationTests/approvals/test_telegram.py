@@ -14,6 +14,12 @@ from conftest import BOT_TOKEN, USER_ID, finish, permission_payload, start_hook
 ALLOW = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": {"behavior": "allow"}}}
 
 
+def history(binary, env):
+    done = subprocess.run([binary, "history", "--approvals", "--json"], env={**os.environ, **env}, capture_output=True, timeout=20)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_claude_permission_allowed_from_telegram(binary, telegram, telegram_env, tmp_path):
     hook = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path), "rm -rf build"))
     message = telegram.wait_for_message()
@@ -29,6 +35,9 @@ def test_claude_permission_allowed_from_telegram(binary, telegram, telegram_env,
     edit = telegram.wait_for_edit(message["message_id"])
     assert "Allow by @ada (telegram)" in edit["text"]
     assert BOT_TOKEN not in err and BOT_TOKEN.split(":")[1] not in err
+    [record] = history(binary, telegram_env)
+    assert record["state"] == "answered" and record["answer"] == "Allow" and record["agent"] == "claude"
+    assert record["answered_by"] == "@ada" and record["channel"] == "telegram"
 
 
 def test_codex_permission_denied_from_telegram(binary, telegram, telegram_env, tmp_path):
@@ -55,6 +64,7 @@ def test_no_answer_is_no_decision(binary, telegram, telegram_env, tmp_path):
     assert code == 0 and out == ""  # the terminal's own prompt decides
     assert 5 <= elapsed < 12
     assert "No answer in time" in telegram.wait_for_edit(message["message_id"])["text"]
+    assert history(binary, env)[0]["state"] == "expired"
     # A late answer changes nothing and is told so.
     late = telegram.press(message, "Allow")
     other = start_hook(binary, env, "claude", permission_payload("claude", str(tmp_path), "ls"))  # someone must poll

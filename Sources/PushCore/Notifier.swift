@@ -13,7 +13,7 @@ public final class Notifier: Sendable {
     package let redactor: Redactor
     let retentionDays: Int
     package let http: HTTPService
-    let logger: Logger
+    package let logger: Logger
     /// Opened in the background at start-up, so answering `initialize` never waits for SQLite.
     private let storeTask: Task<Store, Never>
     /// True in a long-running server, whose worker drains even an in-memory outbox.

@@ -1,4 +1,5 @@
 import Agents
+import Approvals
 import ArgumentParser
 import Foundation
 import Logging
@@ -103,6 +104,20 @@ struct Doctor: AsyncParsableCommand {
         }
         if !statuses.contains(where: { $0.state == .configured && $0.allowed }) {
             checks.append(Check(area: "Channels", state: .broken, detail: "no channel configured: nothing would be sent (README, \"Set up in a minute\"; docs/CHANNEL_CONFIG.md)"))
+        }
+
+        do {
+            let approver = try Approver(configuration: configuration, notifier: notifier, logger: notifier.logger)
+            if let reason = approver.unavailableReason {
+                checks.append(Check(area: "Approvals", state: .info, detail: "not asked on the phone: \(reason) (docs/APPROVALS.md)"))
+            } else {
+                let page = approver.settings.publicURL.map { " (page at \($0)\(ApprovalPages.pathPrefix)…, served by `mcp-push serve --transport http`)" } ?? ""
+                checks.append(Check(
+                    area: "Approvals", state: .ok,
+                    detail: "permission prompts and notify_ask answered from \(approver.answeringChannels.joined(separator: ", "))\(page); wait \(Int(approver.settings.timeout.inSeconds)) s"))
+            }
+        } catch {
+            checks.append(Check(area: "Approvals", state: .broken, detail: error.description))
         }
 
         let directory = Store.directory(configuration: configuration)

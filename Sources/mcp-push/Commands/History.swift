@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSONText
 import PushCore
 
 struct History: AsyncParsableCommand {
@@ -16,6 +17,7 @@ struct History: AsyncParsableCommand {
               mcp-push history --limit 100 --json
               mcp-push history --runs
               mcp-push history --run nightly-build-42
+              mcp-push history --approvals
             """)
 
     @Option(help: "Show this run's events and deliveries.")
@@ -23,6 +25,9 @@ struct History: AsyncParsableCommand {
 
     @Flag(help: "List recent runs instead of deliveries.")
     var runs = false
+
+    @Flag(help: "List the questions asked on the phone (permission prompts, notify_ask) and their answers.")
+    var approvals = false
 
     @Option(help: "How many entries to show.")
     var limit = 20
@@ -34,7 +39,7 @@ struct History: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
-        if run != nil && runs { throw ValidationError("--run and --runs cannot be combined") }
+        if [run != nil, runs, approvals].filter({ $0 }).count > 1 { throw ValidationError("--run, --runs and --approvals cannot be combined") }
     }
 
     func run() async throws {
@@ -48,6 +53,9 @@ struct History: AsyncParsableCommand {
                 } else {
                     output = .failure(CommandFailure("no run '\(runID)' in the history (see `mcp-push history --runs`)"))
                 }
+            } else if approvals {
+                let records = try await notifier.store.recentApprovals(limit: limit)
+                output = .success(json ? Self.json(records) : Self.table(records))
             } else if runs {
                 let records = try await notifier.recentRuns(limit: limit)
                 output = .success(json ? Reports.json(records) : Self.table(records))
@@ -86,6 +94,44 @@ struct History: AsyncParsableCommand {
         }
         return Output.table(header: ["RUN", "STATE", "UPDATED", "TOOK", "PROGRESS", "LAST MESSAGE"], rows: rows)
             .joined(separator: "\n")
+    }
+
+    static func table(_ approvals: [ApprovalRecord]) -> String {
+        guard !approvals.isEmpty else { return "No questions asked yet (permission prompts and notify_ask, when approvals are on)." }
+        let rows = approvals.map { record in
+            [
+                Output.age(of: record.createdAt) + " ago", record.agent ?? record.kind, record.title, outcome(record),
+                [record.answeredBy, record.answeredVia.map { "(\($0))" }].compactMap { $0 }.joined(separator: " "),
+                record.answeredAt.map { EventFormatter.durationText(.milliseconds(Int64($0.timeIntervalSince(record.createdAt) * 1000))) } ?? "",
+            ]
+        }
+        return Output.table(header: ["WHEN", "FROM", "QUESTION", "OUTCOME", "ANSWERED BY", "AFTER"], rows: rows).joined(separator: "\n")
+    }
+
+    static func outcome(_ record: ApprovalRecord) -> String {
+        switch record.state {
+        case .answered: return record.answerLabel ?? "answered"
+        case .expired: return "no answer (timed out)"
+        case .withdrawn: return "decided in the terminal"
+        case .pending: return record.expiresAt < Date() ? "no answer (timed out)" : "waiting"
+        }
+    }
+
+    static func json(_ approvals: [ApprovalRecord]) -> String {
+        let items: [OrderedJSON] = approvals.map { record in
+            var members: [(String, OrderedJSON)] = [
+                ("id", .string(record.id)), ("kind", .string(record.kind)), ("title", .string(record.title)),
+                ("options", .array(record.options.map { .string($0) })), ("state", .string(record.state.rawValue)),
+                ("asked_at", .string(RFC3339.format(record.createdAt))), ("expires_at", .string(RFC3339.format(record.expiresAt))),
+            ]
+            if let agent = record.agent { members.append(("agent", .string(agent))) }
+            if let label = record.answerLabel { members.append(("answer", .string(label))) }
+            if let by = record.answeredBy { members.append(("answered_by", .string(by))) }
+            if let via = record.answeredVia { members.append(("channel", .string(via))) }
+            if let at = record.answeredAt { members.append(("closed_at", .string(RFC3339.format(at)))) }
+            return .object(members)
+        }
+        return OrderedJSON.array(items).text
     }
 
     static func duration(_ run: RunRecord) -> Duration? {
