@@ -26,7 +26,8 @@ public enum ApprovalPreview {
         case nil, .null: text = ""
         case let other?: text = shortText(other)
         }
-        text = maskSecretShapes(redact(text))
+        // Masking looks at a bounded text: a 4 MB tool input must not hold the hook up.
+        text = maskSecretShapes(redact(String(text.prefix(4 * maximumCharacters))))
         if text.count > maximumCharacters { text = String(text.prefix(maximumCharacters)) + " …" }
         return text
     }

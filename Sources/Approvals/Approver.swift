@@ -93,10 +93,11 @@ public final class Approver: Sendable {
 
     /// Asks and waits up to the question's timeout. `created` receives the request's id as soon
     /// as it exists (to withdraw it if the process is stopped); `waiting` is called about every
-    /// `heartbeat` with the time left.
+    /// `heartbeat` with the time left; `decided` gets the outcome as soon as it is known, before
+    /// the messages are updated (a hook answers its agent first).
     public func ask(
         _ question: ApprovalQuestion, heartbeat: Duration = .seconds(5), created: @Sendable (String) -> Void = { _ in },
-        waiting: (@Sendable (Duration) async -> Void)? = nil
+        decided: @Sendable (ApprovalOutcome) -> Void = { _ in }, waiting: (@Sendable (Duration) async -> Void)? = nil
     ) async -> ApprovalOutcome {
         if let reason = unavailableReason { return .unavailable(reason) }
         let store = await notifier.store
@@ -148,18 +149,24 @@ public final class Approver: Sendable {
         }
 
         let final = await wait(id: id, store: store, until: expires, heartbeat: heartbeat, waiting: waiting)
+        let outcome = Self.outcome(final)
+        decided(outcome)
         listeners.forEach { $0.cancel() }
         if let telegram, case .sent(let messageID?) = sent[0] {
             await telegram.finish(messageID: messageID, text: "\(question.title)\n\n\(question.detail)\n\n→ \(Self.outcomeText(final))")
         }
         // The poller stops with its task; the lease is given up now so another waiting process polls at once.
         if let telegram { try? store.releaseLease(telegram.leaseName, holder: holder) }
+        return outcome
+    }
+
+    static func outcome(_ final: ApprovalRecord?) -> ApprovalOutcome {
         guard let final else { return .withdrawn }
         switch final.state {
         case .answered:
-            let choice = final.answer ?? 0
-            return .answered(
-                ApprovalAnswer(choice: choice, label: final.answerLabel ?? "", by: final.answeredBy ?? "", via: final.answeredVia ?? ""))
+            // An answer without its option is no answer: never an allow by default.
+            guard let choice = final.answer, let label = final.answerLabel else { return .timedOut }
+            return .answered(ApprovalAnswer(choice: choice, label: label, by: final.answeredBy ?? "", via: final.answeredVia ?? ""))
         case .expired, .pending: return .timedOut
         case .withdrawn: return .withdrawn
         }

@@ -187,11 +187,14 @@ struct Hook: AsyncParsableCommand {
             ApprovalQuestion(
                 kind: .permission, title: question.title, detail: question.detail, options: ["Allow", "Deny"], timeout: timeout,
                 agent: event.agent.rawValue),
-            created: { asked.id = $0 })
+            created: { asked.id = $0 },
+            decided: { outcome in
+                // The agent hears the decision at once; updating the phone's message comes after.
+                if case .answered(let answer) = outcome { Output.write(PermissionDecision(allow: answer.choice == 0, answer: answer).json) }
+            })
         switch outcome {
-        case .answered(let answer):
-            let decision = PermissionDecision(allow: answer.choice == 0, answer: answer)
-            Output.write(decision.json)
+        case .answered:
+            break
         case .timedOut:
             runtime.logger.info("no answer from the phone in \(timeout.secondsValue) s: the terminal decides")
         case .withdrawn:
