@@ -21,7 +21,9 @@ import pytest
 from conftest import finish, permission_payload, start_hook, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-from fake_services import FakeWebhook  # noqa: E402
+from fake_services import FakeBark, FakeWebhook  # noqa: E402
+
+DEVICE_KEY = "ApprovalsBarkKey0123456789"
 
 ALLOW = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": {"behavior": "allow"}}}
 
@@ -35,6 +37,12 @@ def free_port() -> int:
 @pytest.fixture()
 def webhook():
     with FakeWebhook() as fake:
+        yield fake
+
+
+@pytest.fixture()
+def bark():
+    with FakeBark(DEVICE_KEY) as fake:
         yield fake
 
 
@@ -165,3 +173,16 @@ def test_page_after_expiry_decides_nothing(binary, server, web_env, webhook, tmp
     assert code == 0 and out == ""
     status, body = post(link, f"answer={answer}")
     assert status == 409 and "expired" in body
+
+
+def test_channels_with_a_link_field_carry_the_page_there(binary, server, web_env, bark, tmp_path):
+    env = {**web_env, "BARK_PUSH": DEVICE_KEY, "MCP_PUSH_BARK_BASE_URL": bark.base_url}
+    env.pop("WEBHOOK_URL")
+    hook = start_hook(binary, env, "claude", permission_payload("claude", str(tmp_path), "make release"))
+    assert wait_until(lambda: bark.requests, 15)
+    request = bark.requests[0]["body"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/approve/[A-Za-z0-9_-]{22}", request["url"])  # opened when tapped
+    assert "/approve/" not in request["body"] and "make release" in request["body"]
+    assert urllib.request.urlopen(request["url"], timeout=5).status == 200
+    hook.send_signal(15)
+    assert finish(hook)[1] == ""

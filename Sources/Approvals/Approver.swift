@@ -137,8 +137,10 @@ public final class Approver: Sendable {
 
         let text = Self.text(question.detail, link: link, until: expires)
         async let telegramSent = sendTelegram(question, text: text, tokens: answers)
-        async let ntfySent = sendNtfy(question, text: text, tokens: answers, replyTopic: replyTopic, link: link)
-        async let othersReached = sendOthers(question, text: text, link: link)
+        // ntfy and the other channels carry the link in a field of their own (or append it themselves).
+        let plainText = Self.text(question.detail, link: nil, until: expires)
+        async let ntfySent = sendNtfy(question, text: plainText, tokens: answers, replyTopic: replyTopic, link: link)
+        async let othersReached = sendOthers(question, text: plainText, link: link)
         let sent = await [telegramSent, ntfySent]
         let reachedOthers = await othersReached
         let failures = sent.compactMap(\.failure)
@@ -236,7 +238,7 @@ public final class Approver: Sendable {
         let others = notifier.configuredChannels.filter { !answering.contains($0) }
         guard !others.isEmpty else { return false }
         do {
-            let result = try await notifier.send(title: question.title, content: text, channels: others)
+            let result = try await notifier.send(title: question.title, content: text, channels: others, url: link)
             logger.info("approval question to \(others.joined(separator: ", ")): \(result.message)")
             return link != nil && result.results.contains(where: \.ok)
         } catch {

@@ -115,13 +115,15 @@ public final class Notifier: Sendable {
     /// `handOver`: written ahead and left, due now, for a background process to send (the hooks).
     public func send(
         title: String, content: String, channels: [ChannelID]? = nil, runID: String? = nil, progress: Progress? = nil,
-        handOver: Bool = false
+        handOver: Bool = false, url: String? = nil
     ) async throws(InputError) -> DispatchResult {
         let title = try InputError.requireText(title, field: "title")
         let content = try InputError.requireText(content, field: "content")
         let channels = try InputError.validateChannels(channels)
+        let url = try InputError.validateURL(url)
         return await inFlight.run { [self] in
-            await notify(Message(title: title, body: content), channels: channels, runID: runID, progress: progress, handOver: handOver)
+            await notify(
+                Message(title: title, body: content, url: url), channels: channels, runID: runID, progress: progress, handOver: handOver)
         }
     }
 
@@ -324,6 +326,18 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
             throw InputError(field: field, "'\(field)' must not be empty")
         }
         return value
+    }
+
+    /// A link to open: an absolute http(s) URL of reasonable length, on one line.
+    static func validateURL(_ url: String?) throws(InputError) -> String? {
+        guard let url else { return nil }
+        guard url.utf8.count <= 2048, !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }),
+            let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            parsed.host?.isEmpty == false
+        else {
+            throw InputError(field: "url", "'url' must be an http:// or https:// URL on one line, at most 2048 bytes")
+        }
+        return url
     }
 
     static func validateChannels(_ channels: [ChannelID]?) throws(InputError) -> [ChannelID]? {

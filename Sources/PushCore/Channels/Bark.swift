@@ -16,7 +16,7 @@ public struct Bark: Channel {
             .optional("BARK_URL", "URL opened when the notification is tapped"),
         ],
         // APNs payloads are capped at 4 KB, JSON and options included.
-        maximumLength: .bytes(3000))
+        maximumLength: .bytes(3000), carriesLinks: true)
 
     static let levels: Set<String> = ["active", "timeSensitive", "passive", "critical"]
 
@@ -68,6 +68,8 @@ public struct Bark: Channel {
             body["title"] = .string(message.title)
             body["body"] = .string(message.body)
         }
+        // The message's own link wins over BARK_URL: it is where this notification leads.
+        if let url = message.url { body["url"] = .string(url) }
         let answer = try await context.perform(.json(endpoint, .object(body)))
         return answer.judge { json in
             json["code"]?.int == 200 ? .accepted : .rejected(json.reason(code: "code", message: "message"))

@@ -41,11 +41,14 @@ public struct ChannelDescriptor: Sendable {
     public let rateLimits: [RateLimit]
     /// The longest text the service accepts; longer messages are cut to fit.
     public let maximumLength: TextLimit?
+    /// Whether `send` puts a message's link in a field of its own; otherwise it ends the text.
+    public let carriesLinks: Bool
 
     public init(
         id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable],
-        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil
+        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil, carriesLinks: Bool = false
     ) {
+        self.carriesLinks = carriesLinks
         self.id = id
         self.displayName = displayName
         self.defaultBaseURL = defaultBaseURL

@@ -13,7 +13,7 @@ public struct DingTalk: Channel {
             .optional("DD_BOT_SECRET", secret: true, "signing secret (SEC...) when the robot uses 加签; leave unset for keyword or IP allow-list robots"),
         ],
         rateLimits: [RateLimit(20, per: .seconds(60))],
-        maximumLength: .bytes(20000))
+        maximumLength: .bytes(20000), carriesLinks: true)
 
     let endpoint: String
     let token: String
@@ -49,7 +49,14 @@ public struct DingTalk: Channel {
             query += [("timestamp", String(timestamp)), ("sign", Self.signature(secret: secret, timestampMilliseconds: timestamp))]
         }
         let url = "\(endpoint)?\(PercentEncoding.form(query))"
-        let body: JSONValue = ["msgtype": "text", "text": ["content": .string(message.text)]]
+        // With a link: a link card (plain title and text, opening the URL); DingTalk's other cards read
+        // their text as Markdown, which would reinterpret what the user wrote.
+        let body: JSONValue =
+            if let link = message.url {
+                ["msgtype": "link", "link": ["title": .string(message.title), "text": .string(message.bodyOrTitle), "messageUrl": .string(link)]]
+            } else {
+                ["msgtype": "text", "text": ["content": .string(message.text)]]
+            }
         let answer = try await context.perform(.json(url, body))
         return answer.judge { json in
             guard let code = json["errcode"]?.int else { return .unexpected(answer) }

@@ -10,7 +10,8 @@ public struct Gotify: Channel {
             .required("GOTIFY_URL", "your Gotify server, e.g. https://gotify.example.com (a path prefix is kept)"),
             .required("GOTIFY_TOKEN", secret: true, "an application token (Apps tab), not a client token"),
             .optional("GOTIFY_PRIORITY", "0 to 10; default 5 (0 stores the message without notifying on Android)"),
-        ])
+        ],
+        carriesLinks: true)
 
     static let defaultPriority = 5
 
@@ -36,13 +37,15 @@ public struct Gotify: Channel {
     public var summary: String { "\(server) app token \(Redactor.maskValue(token)), priority \(priority)" }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        let body: JSONValue = [
+        var body: [String: JSONValue] = [
             "title": .string(message.title),
             "message": .string(message.bodyOrTitle),
             "priority": .int(priority),
         ]
+        // Gotify's clients open `client::notification.click.url` when the notification is tapped.
+        if let url = message.url { body["extras"] = ["client::notification": ["click": ["url": .string(url)]]] }
         // The token goes in a header, never in the URL, where proxies would log it.
-        let answer = try await context.perform(.json("\(server)/message", body, headers: [("X-Gotify-Key", token)]))
+        let answer = try await context.perform(.json("\(server)/message", .object(body), headers: [("X-Gotify-Key", token)]))
         return answer.judge { json in
             if json["id"]?.int != nil { return .accepted }
             guard let code = json["errorCode"]?.int else { return .unexpected(answer) }

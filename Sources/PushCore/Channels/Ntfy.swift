@@ -16,7 +16,7 @@ public struct Ntfy: Channel {
             .optional("NTFY_ACTIONS", "action buttons in ntfy's header syntax, e.g. view, Open, https://example.com"),
         ],
         // Longer messages would become attachments.
-        maximumLength: .bytes(4096))
+        maximumLength: .bytes(4096), carriesLinks: true)
 
     static var topicPattern: Regex<Substring> { /^[-_A-Za-z0-9]{1,64}$/ }
     static let priorityNames = ["min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5]
@@ -81,13 +81,17 @@ public struct Ntfy: Channel {
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        let body: JSONValue = [
+        var body: JSONValue = [
             "topic": .string(topic),
             "title": .string(message.title),
             "message": .string(message.bodyOrTitle),
             "priority": .int(priority),
         ]
         var headers: [(String, String)] = []
+        if let url = message.url, case .object(var members) = body {
+            members["click"] = .string(url)
+            body = .object(members)
+        }
         if let authorization { headers.append(("Authorization", authorization)) }
         // The JSON form wants actions as objects; the header keeps the user's own syntax and lets
         // ntfy parse it (a JSON publish carries headers through).

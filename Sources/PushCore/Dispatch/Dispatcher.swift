@@ -124,7 +124,7 @@ struct Dispatcher: Sendable {
         }
 
         // Each channel gets the message cut to its service's limit, written ahead in one transaction.
-        let fitted = targets.map { message.fitted(to: type(of: $0).descriptor.maximumLength) }
+        let fitted = targets.map { message.prepared(for: type(of: $0).descriptor) }
         let planned = zip(targets, fitted).map { channel, message in
             var target = setup.target(of: channel)
             // Held back for its rate limit, a message must wait where someone will send it.

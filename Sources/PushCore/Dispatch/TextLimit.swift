@@ -18,10 +18,29 @@ public enum TextLimit: Sendable, Equatable {
         case .bytes(let n), .characters(let n), .utf16(let n): return n
         }
     }
+
+    /// The same limit with `room` of it taken (by a link kept whole at the end).
+    func reserving(_ room: Int) -> TextLimit {
+        switch self {
+        case .bytes(let n): return .bytes(max(1, n - room))
+        case .characters(let n): return .characters(max(1, n - room))
+        case .utf16(let n): return .utf16(max(1, n - room))
+        }
+    }
 }
 
 extension Message {
     static let truncationMarker = "…(truncated)"
+
+    /// What a channel is sent: a link it has no field for ends the text, and the text is cut to the
+    /// service's limit before it, so the link is never what gets cut.
+    public func prepared(for descriptor: ChannelDescriptor) -> Message {
+        guard let url, !descriptor.carriesLinks else { return fitted(to: descriptor.maximumLength) }
+        let suffix = "\n\n" + url
+        var plain = Message(title: title, body: body).fitted(to: descriptor.maximumLength.map { $0.reserving($0.measure(suffix)) })
+        plain.body = plain.body.isEmpty ? url : plain.body + suffix
+        return plain
+    }
 
     /// The message cut to fit `limit` (measured on ``text``, as most services receive it),
     /// at a character boundary, so never inside a UTF-8 sequence or an emoji, with a
@@ -31,10 +50,10 @@ extension Message {
         let marker = Self.truncationMarker
         let overhead = limit.measure(title) + limit.measure("\n\n") + limit.measure(marker)
         if overhead < limit.limit {
-            return Message(title: title, body: Self.prefix(of: body, fitting: limit.limit - overhead, in: limit) + marker)
+            return Message(title: title, body: Self.prefix(of: body, fitting: limit.limit - overhead, in: limit) + marker, url: url)
         }
         let titleRoom = max(0, limit.limit - limit.measure(marker))
-        return Message(title: Self.prefix(of: title, fitting: titleRoom, in: limit) + marker, body: "")
+        return Message(title: Self.prefix(of: title, fitting: titleRoom, in: limit) + marker, body: "", url: url)
     }
 
     private static func prefix(of text: String, fitting room: Int, in limit: TextLimit) -> String {

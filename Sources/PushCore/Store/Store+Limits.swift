@@ -128,7 +128,9 @@ extension Store {
 
     /// Identifies a message for duplicate detection (title, content and the channels asked for).
     package static func digest(of message: Message, channels: [ChannelID]?) -> String {
-        let key = [message.title, message.body, (channels ?? []).sorted().joined(separator: ",")].joined(separator: "\u{0}")
+        var key = [message.title, message.body, (channels ?? []).sorted().joined(separator: ",")].joined(separator: "\u{0}")
+        // Another link is another message (the same words may lead to two questions' pages).
+        if let url = message.url { key += "\u{0}" + url }
         return hex(SHA256.hash(data: Data(key.utf8)))
     }
 

@@ -112,7 +112,7 @@ public final class Store: Sendable {
     /// The schema's version, kept in SQLite's `user_version` once the migrator has run: a start
     /// that finds it current skips the migrator, whose bookkeeping was a third of every start's
     /// instructions (docs/PERFORMANCE.md).
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     static func migrate(_ writer: any DatabaseWriter) throws {
         let version = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
@@ -181,6 +181,10 @@ public final class Store: Sendable {
                 CREATE INDEX IF NOT EXISTS approval_token_request ON approval_token(approval_id);
                 CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL, value TEXT);
                 """)
+        }
+        // A queued message keeps its link (a channel with a field for it gets it there on a retry too).
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN url TEXT")
         }
         do {
             try migrator.migrate(writer)

@@ -31,10 +31,23 @@ import Testing
                     return .raw(#"{"errcode":310000,"errmsg":"sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"}"#)
                 }
             }
-            guard request.contentType.hasPrefix("application/json"), let body = request.json,
-                body["msgtype"]?.string == "text", let content = body["text"]?["content"]?.string, !content.isEmpty
-            else {
+            guard request.contentType.hasPrefix("application/json"), let body = request.json else {
                 return .raw(#"{"errcode":40035,"errmsg":"缺少参数 json"}"#)
+            }
+            switch body["msgtype"]?.string {
+            case "text":
+                guard let content = body["text"]?["content"]?.string, !content.isEmpty else {
+                    return .raw(#"{"errcode":40035,"errmsg":"缺少参数 text"}"#)
+                }
+            case "link":
+                // A link card needs its title, text and messageUrl.
+                guard let link = body["link"], link["title"]?.string?.isEmpty == false, link["text"]?.string?.isEmpty == false,
+                    link["messageUrl"]?.string?.hasPrefix("http") == true
+                else {
+                    return .raw(#"{"errcode":40035,"errmsg":"缺少参数 link"}"#)
+                }
+            default:
+                return .raw(#"{"errcode":40035,"errmsg":"缺少参数 msgtype"}"#)
             }
             return .raw(#"{"errcode":0,"errmsg":"ok"}"#)
         }

@@ -33,7 +33,21 @@ import Testing
                     return .raw(#"{"code":19021,"data":{},"msg":"sign match fail or timestamp is not within one hour from current time"}"#)
                 }
             }
-            guard body["msg_type"]?.string == "text", let text = body["content"]?["text"]?.string, !text.isEmpty else {
+            switch body["msg_type"]?.string {
+            case "text":
+                guard let text = body["content"]?["text"]?.string, !text.isEmpty else {
+                    return .raw(#"{"code":9499,"msg":"Bad Request","data":{}}"#, status: 400)
+                }
+            case "interactive":
+                // A card needs elements; a button's url must be http(s).
+                guard let elements = body["card"]?["elements"]?.array, !elements.isEmpty else {
+                    return .raw(#"{"code":11246,"msg":"create card content failed: ErrCode: 200621; ErrMsg: parse card json err","data":{}}"#)
+                }
+                let urls = elements.flatMap { $0["actions"]?.array ?? [] }.compactMap { $0["url"]?.string }
+                guard urls.allSatisfy({ $0.hasPrefix("http") }) else {
+                    return .raw(#"{"code":11246,"msg":"create card content failed: ErrCode: 200861; ErrMsg: invalid url","data":{}}"#)
+                }
+            default:
                 return .raw(#"{"code":9499,"msg":"Bad Request","data":{}}"#, status: 400)
             }
             return .raw(#"{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}"#)
