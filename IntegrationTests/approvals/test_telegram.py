@@ -180,3 +180,16 @@ def test_a_group_chat_cannot_answer(binary, telegram, telegram_env, tmp_path):
     assert done.returncode == 0 and done.stdout == b""
     assert telegram.sent == []
     assert USER_ID  # the fixture's user is a person; a group id never answers
+
+
+def test_an_answer_for_a_killed_asker_is_not_reported_as_counted(binary, telegram, telegram_env, tmp_path):
+    dead = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path), "make a", session="a"))
+    message = telegram.wait_for_message(1)
+    dead.send_signal(signal.SIGKILL)  # no chance to withdraw
+    dead.wait()
+    alive = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path), "make b", session="b"))
+    telegram.wait_for_message(2)
+    pressed = telegram.press(message, "Allow")
+    assert "decided elsewhere" in telegram.wait_for_answer(pressed, seconds=20)["text"]
+    assert sorted(r["state"] for r in history(binary, telegram_env)) == ["pending", "withdrawn"]
+    alive.kill()

@@ -119,6 +119,24 @@ private func question(in store: Store, signer: TokenSigner, expiresIn seconds: D
         #expect(try store.closeApproval(id: record.id, as: .expired)?.state == .withdrawn)
     }
 
+    @Test func anAnswerForAnAskerThatDiedIsNotCounted() throws {
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let answers = [OneTimeToken(), OneTimeToken()]
+        var record = ApprovalRecord(
+            id: "gone", kind: "permission", title: "Run?", detail: "ls", options: ["Allow", "Deny"], createdAt: Date(),
+            expiresAt: Date().addingTimeInterval(60))
+        record.waiterPID = finished.processIdentifier
+        try store.createApproval(record, tokens: answers.enumerated().map { (signer.digest($1), .answer($0)) })
+        guard case .alreadyClosed(let closed) = try store.answer(tokenDigest: signer.digest(answers[0]), by: "@ada", via: "telegram") else {
+            Issue.record("an answer for a dead asker counted")
+            return
+        }
+        #expect(closed.state == .withdrawn && closed.answer == nil)
+    }
+
     @Test func aPageAnswerNeedsItsOwnPage() throws {
         let (_, _, page) = try question(in: store, signer: signer)
         let (_, _, otherPage) = try question(in: store, signer: signer)

@@ -1,6 +1,12 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A question waiting for the person's answer (a permission prompt, `notify_ask`), shared by
 /// every mcp-push process: the one that waits, the Telegram poller, the web page's server.
 package struct ApprovalRecord: Sendable, Equatable {
@@ -23,6 +29,8 @@ package struct ApprovalRecord: Sendable, Equatable {
     package var answeredVia: String?
     package var answeredAt: Date?
     package var agent: String?
+    /// The process waiting for the answer (on this machine: the store is a local file).
+    package var waiterPID: Int32?
 
     package init(
         id: String, kind: String, title: String, detail: String, options: [String], createdAt: Date, expiresAt: Date,
@@ -66,12 +74,12 @@ extension Store {
         try exclusive { db in
             try db.execute(
                 sql: """
-                    INSERT INTO approval(id, kind, agent, title, detail, options, created_at, expires_at, state)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+                    INSERT INTO approval(id, kind, agent, title, detail, options, created_at, expires_at, state, waiter_pid)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
                     """,
                 arguments: [
                     record.id, record.kind, record.agent, record.title, record.detail, options,
-                    record.createdAt.timeIntervalSince1970, record.expiresAt.timeIntervalSince1970,
+                    record.createdAt.timeIntervalSince1970, record.expiresAt.timeIntervalSince1970, record.waiterPID ?? getpid(),
                 ])
             for token in tokens {
                 let choice: Int? = if case .answer(let index) = token.purpose { index } else { nil }
@@ -114,6 +122,14 @@ extension Store {
             guard record.state == .pending else { return .alreadyClosed(record) }
             guard now < record.expiresAt else {
                 record.state = .expired
+                try Self.close(db, record)
+                return .alreadyClosed(record)
+            }
+            // Its asker is gone (killed before it could withdraw): an answer would reach nobody, so
+            // the phone must not be told it counted.
+            if let pid = record.waiterPID, kill(pid, 0) != 0, errno == ESRCH {
+                record.state = .withdrawn
+                record.answeredAt = now
                 try Self.close(db, record)
                 return .alreadyClosed(record)
             }
@@ -205,6 +221,7 @@ extension Store {
         record.answeredBy = row["answered_by"]
         record.answeredVia = row["answered_via"]
         record.answeredAt = (row["answered_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        record.waiterPID = row["waiter_pid"]
         return record
     }
 }
