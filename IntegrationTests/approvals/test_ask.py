@@ -69,6 +69,7 @@ def test_notify_ask_rejects_bad_options(binary, telegram, telegram_env):
                 {"question": "Go?", "options": ["a", "a"]},
                 {"question": "Go?", "options": ["a", "b"], "timeout_seconds": 99999},
                 {"question": "", "options": ["a", "b"]},
+                {"question": "Go?", "options": ["Allow\u202e", "Deny"]},
             ]]
 
     for result in anyio.run(main):

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 from conftest import BOT_TOKEN, USER_ID, finish, permission_payload, start_hook
@@ -119,8 +120,11 @@ def test_two_processes_share_one_poller(binary, telegram, telegram_env, tmp_path
     by_command = {("make a" in m["text"]): m for m in (one, two)}
     telegram.press(by_command[False], "Deny")
     telegram.press(by_command[True], "Allow")
-    assert json.loads(finish(first)[1]) == ALLOW
-    assert json.loads(finish(second)[1])["hookSpecificOutput"]["decision"]["behavior"] == "deny"
+    first_done, second_done = finish(first), finish(second)
+    # Both opened the shared store although they set it up together (a private one would hide the question).
+    assert "store unavailable" not in first_done[2] + second_done[2]
+    assert json.loads(first_done[1]) == ALLOW
+    assert json.loads(second_done[1])["hookSpecificOutput"]["decision"]["behavior"] == "deny"
     assert telegram.conflicts == 0
 
 
@@ -193,3 +197,33 @@ def test_an_answer_for_a_killed_asker_is_not_reported_as_counted(binary, telegra
     assert "decided elsewhere" in telegram.wait_for_answer(pressed, seconds=20)["text"]
     assert sorted(r["state"] for r in history(binary, telegram_env)) == ["pending", "withdrawn"]
     alive.kill()
+
+
+def test_a_foreign_poller_is_reported_and_answers_resume_after_it(binary, telegram, telegram_env, tmp_path):
+    """Another program polling the same bot gets Telegram's 409 fight: we say so, and read answers once it stops."""
+    import urllib.request
+
+    stop = threading.Event()
+
+    def foreign():
+        while not stop.is_set():
+            request = urllib.request.Request(f"{telegram.base_url}/bot{BOT_TOKEN}/getUpdates", data=b'{"timeout": 1}',
+                                             headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=5).read()
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=foreign, daemon=True)
+    thread.start()
+    hook = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path)))
+    message = telegram.wait_for_message()
+    time.sleep(4)
+    stop.set()
+    thread.join()
+    assert telegram.conflicts > 0
+    telegram.press(message, "Allow")
+    code, out, err = finish(hook)
+    assert code == 0 and json.loads(out) == ALLOW
+    assert "only one bot instance" in err and "answers can only be read while nothing else polls this bot" in err
+

@@ -142,3 +142,4 @@ def test_progress_reaches_a_client_waiting_on_a_slow_channel(binary, bark, bark_
     values = [u[0] for u in updates]
     assert values == sorted(values) and len(set(values)) == len(values), "progress only grows"
     assert any("waiting for bark" in (u[2] or "") for u in updates), updates
+

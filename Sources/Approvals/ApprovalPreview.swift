@@ -27,7 +27,7 @@ public enum ApprovalPreview {
         case let other?: text = shortText(other)
         }
         // Masking looks at a bounded text: a 4 MB tool input must not hold the hook up.
-        text = maskSecretShapes(redact(String(text.prefix(4 * maximumCharacters))))
+        text = visible(maskSecretShapes(redact(String(text.prefix(4 * maximumCharacters)))))
         if text.count > maximumCharacters { text = String(text.prefix(maximumCharacters)) + " …" }
         return text
     }
@@ -37,6 +37,7 @@ public enum ApprovalPreview {
         if case .object(let members) = value {
             return "{" + members.sorted { $0.key < $1.key }.map { "\($0.key): \(isSecretName($0.key) ? mask : shortText($0.value))" }.joined(separator: ", ") + "}"
         }
+        if case .array(let items) = value { return "[" + items.map(shortText).joined(separator: ", ") + "]" }
         return value.text
     }
 
@@ -66,6 +67,25 @@ public enum ApprovalPreview {
             let hasLetter = word.contains(where: \.isLetter)
             let isPath = word.contains("/") && !word.contains("=") && word.split(separator: "/").allSatisfy { $0.count < 24 }
             return hasDigit && hasLetter && !isPath ? String(word.prefix(4)) + mask : word
+        }
+        return result
+    }
+
+    /// Control and direction-changing characters shown as their code, not obeyed: a command must not
+    /// be able to reorder or hide what the phone shows of it (U+202E turns "exe.txt" into "txt.exe").
+    public static func visible(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            let hidden =
+                (value < 0x20 && scalar != "\n" && scalar != "\t") || value == 0x7F || (0x80...0x9F).contains(value)
+                || (0x200B...0x200F).contains(value) || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
+                || value == 0x061C || value == 0xFEFF
+            if hidden {
+                result += "<U+" + String(value, radix: 16, uppercase: true) + ">"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
         }
         return result
     }

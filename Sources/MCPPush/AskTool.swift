@@ -81,6 +81,10 @@ enum AskTool {
             guard case .string(let option) = item, !option.trimmingWhitespace().isEmpty, option.count <= 40 else {
                 throw InputError(field: "options", "each option must be a non-empty string of at most 40 characters")
             }
+            // An option comes back as the answer exactly as given, so it is refused rather than altered.
+            guard ApprovalPreview.visible(option) == option else {
+                throw InputError(field: "options", "an option must not contain control or text-direction characters")
+            }
             options.append(option)
         }
         guard (2...4).contains(options.count) else { throw InputError(field: "options", "'options' must hold 2 to 4 choices, got \(options.count)") }
@@ -92,9 +96,11 @@ enum AskTool {
             }
             seconds = value
         }
-        let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
+        // What the agent wrote is shown as written, but never reordered or hidden by control characters.
+        let shown = ApprovalPreview.visible(text)
+        let firstLine = shown.split(whereSeparator: \.isNewline).first.map(String.init) ?? shown
         let title = "❓ " + (firstLine.count > 80 ? String(firstLine.prefix(80)) + "…" : firstLine)
-        return ApprovalQuestion(kind: .question, title: title, detail: text, options: options, timeout: .seconds(seconds))
+        return ApprovalQuestion(kind: .question, title: title, detail: shown, options: options, timeout: .seconds(seconds))
     }
 
     static func result(for outcome: ApprovalOutcome, options: [String]) -> ToolResult {

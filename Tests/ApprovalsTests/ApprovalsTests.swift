@@ -201,6 +201,17 @@ private func question(in store: Store, signer: TokenSigner, expiresIn seconds: D
         #expect(!configured.contains("TOPSECRETVALUE"))
     }
 
+    @Test func controlAndDirectionCharactersAreShownNotObeyed() {
+        let text = preview(["command": "rm -rf \u{202E}txt.exe\u{202C} \u{0}\u{1B}[2J \u{200B}x"])
+        #expect(text == "rm -rf <U+202E>txt.exe<U+202C> <U+0><U+1B>[2J <U+200B>x")
+        #expect(preview(["command": "a\nb\tc é 😀"]) == "a\nb\tc é 😀")
+    }
+
+    @Test func secretsInsideArraysAreMasked() {
+        let text = preview(["items": [1, ["password": "p4ss", "name": "db"]], "other": "x"], tool: "Custom")
+        #expect(!text.contains("p4ss") && text.contains("name: db"))
+    }
+
     @Test func longInputIsCut() {
         let text = preview(["command": .string(String(repeating: "echo hi; ", count: 500))])
         #expect(text.count <= ApprovalPreview.maximumCharacters + 2 && text.hasSuffix("…"))

@@ -40,33 +40,45 @@ public final class Store: Sendable {
     /// with ``problem`` set when the file is unusable.
     package static func open(directory: String, logger: Logger) -> Store {
         let path = "\(directory)/mcp-push.sqlite"
-        do {
-            try makeDirectory(directory)
-            var configuration = GRDB.Configuration()
-            // Other mcp-push processes write too: wait for them briefly rather than fail.
-            configuration.busyMode = .timeout(2)
-            // One connection: nearly everything is a write, and reads are rare and small. A pool's
-            // WAL set-up costs every start a file-attribute lookup (user and group names) and, when
-            // the last process closed the database, a throwaway schema change; WAL is set here instead.
-            // A long-running server's memory must not follow the history's size: a small page cache.
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                try db.execute(sql: "PRAGMA cache_size = -512")
+        // Processes that start together on a new file race to set it up (WAL, the migrations); SQLite
+        // can answer "busy" at once there instead of waiting, so a busy start is tried again.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try openFile(path, directory: directory)
+            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 40 {
+                usleep(50_000 + UInt32.random(in: 0..<50_000))
+            } catch {
+                let reason = describe(error, path: path)
+                logger.warning("history store unavailable, keeping it in memory for this process: \(reason)")
+                return inMemory(problem: reason)
             }
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            try migrate(queue)
-            try queue.write { db in
-                // Fail now, not on the first notification, if the file is read-only.
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [Date().timeIntervalSince1970])
-            }
-            chmod(path, 0o600)
-            return Store(database: queue, path: path, problem: nil)
-        } catch {
-            let reason = describe(error, path: path)
-            logger.warning("history store unavailable, keeping it in memory for this process: \(reason)")
-            return inMemory(problem: reason)
         }
+    }
+
+    private static func openFile(_ path: String, directory: String) throws -> Store {
+        try makeDirectory(directory)
+        var configuration = GRDB.Configuration()
+        // Other mcp-push processes write too: wait for them briefly rather than fail.
+        configuration.busyMode = .timeout(2)
+        // One connection: nearly everything is a write, and reads are rare and small. A pool's
+        // WAL set-up costs every start a file-attribute lookup (user and group names) and, when
+        // the last process closed the database, a throwaway schema change; WAL is set here instead.
+        // A long-running server's memory must not follow the history's size: a small page cache.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -512")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try migrate(queue)
+        try queue.write { db in
+            // Fail now, not on the first notification, if the file is read-only.
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [Date().timeIntervalSince1970])
+        }
+        chmod(path, 0o600)
+        return Store(database: queue, path: path, problem: nil)
     }
 
     /// `mkdir -p` with mode 0700 for what it creates. By hand: FileManager's attribute dictionaries cost

@@ -170,7 +170,9 @@ struct Hook: AsyncParsableCommand {
             await runtime.handOverOutbox()
             return
         }
-        let question = HookMessage.permissionQuestion(for: event, workspace: workspace, preview: preview)
+        var shown = event
+        shown.toolName = event.toolName.map(ApprovalPreview.visible)
+        let question = HookMessage.permissionQuestion(for: shown, workspace: workspace, preview: preview)
         let timeout = approver.settings.timeout
         // This hook waits for the phone: its deadline is the question's, plus time to answer the agent.
         Watchdog.extend(to: .now + timeout + .seconds(3))
