@@ -28,7 +28,7 @@ public struct ApprovalPages: Sendable {
     public func show(token presented: String) -> Page {
         guard let token = OneTimeToken(presented: presented),
             let (record, purpose) = try? store.approval(tokenDigest: signer.digest(token)), purpose == .page
-        else { return Self.notFound }
+        else { return refused("an unknown or altered page token") }
         guard record.state == .pending, record.expiresAt > Date() else { return Self.closed(record) }
         // Each button posts its own option's token (derived from the page token under the key, so
         // only our processes can make them): the POST is the answer, bound to that one option.
@@ -58,7 +58,7 @@ public struct ApprovalPages: Sendable {
             return Page(status: 403, html: Self.document(title: "Refused", body: "<h1>Refused</h1><p>Answers are accepted from this page only.</p>"))
         }
         guard let token = OneTimeToken(presented: presented), let answer = Self.formValue(form, "answer").flatMap(OneTimeToken.init(presented:))
-        else { return Self.notFound }
+        else { return refused("an answer without a well-formed token") }
         switch (try? store.answer(tokenDigest: signer.digest(answer), page: signer.digest(token), by: "web page", via: "web")) ?? .unknown {
         case .decided(let record):
             return Page(
@@ -67,10 +67,17 @@ public struct ApprovalPages: Sendable {
                     title: "Answered",
                     body: "<h1>\(escape(record.answerLabel ?? "Answered"))</h1><p>Your answer was sent. You can close this page.</p>"))
         case .alreadyClosed(let record):
+            logger.info("approval page: an answer after the question was closed (\(record.state.rawValue)) changed nothing")
             return Self.closed(record)
         case .unknown:
-            return Self.notFound
+            return refused("an answer with an unknown or altered token")
         }
+    }
+
+    /// Not found, and logged (never the token itself).
+    private func refused(_ what: String) -> Page {
+        logger.warning("approval page: refused \(what)")
+        return Self.notFound
     }
 
     static let notFound = Page(

@@ -17,7 +17,7 @@ public struct WeComApp: Channel {
         ],
         rateLimits: [RateLimit(30, per: .seconds(60))],
         // Longer text is cut silently by the service.
-        maximumLength: .bytes(2048))
+        maximumLength: .bytes(2048), carriesLinks: true)
 
     static let fieldNames = ["corpid", "corpsecret", "touser", "agentid", "media_id"]
     /// Answers meaning the access token is no longer good: fetch a new one and send again, once.
@@ -97,14 +97,46 @@ public struct WeComApp: Channel {
                 "thumb_media_id": .string(thumbMediaID),
                 "content": .string(Self.html(text)),
                 "digest": .string(text),
+                "content_source_url": message.url.map(JSONValue.string) ?? .null,
             ]
             body["msgtype"] = "mpnews"
             body["mpnews"] = ["articles": [article]]
+        } else if let link = message.url {
+            // A text card opens the link from its button; its description is HTML of at most 512 bytes.
+            body["msgtype"] = "textcard"
+            body["textcard"] = [
+                "title": .string(Self.prefix(message.title, bytes: 128)),
+                "description": .string(Self.cardDescription(message.bodyOrTitle)),
+                "url": .string(link), "btntxt": "Open",
+            ]
         } else {
             body["msgtype"] = "text"
             body["text"] = ["content": .string(message.text)]
         }
         return .object(body)
+    }
+
+    /// A text card's description: the text as HTML, cut at a character (never inside an escape) to
+    /// the card's 512 bytes, with an ellipsis when cut.
+    static func cardDescription(_ text: String, limit: Int = 512) -> String {
+        var result = ""
+        for character in text {
+            let piece = html(String(character))
+            if result.utf8.count + piece.utf8.count > limit - "…".utf8.count {
+                return result + "…"
+            }
+            result += piece
+        }
+        return result
+    }
+
+    static func prefix(_ text: String, bytes limit: Int) -> String {
+        var result = ""
+        for character in text {
+            if result.utf8.count + String(character).utf8.count > limit { break }
+            result.append(character)
+        }
+        return result
     }
 
     /// Plain text as the HTML an mpnews article shows: escaped, line breaks kept.

@@ -71,6 +71,14 @@ final class WeComAppService: Sendable {
                     break
                 case "mpnews":
                     return .raw(#"{"errcode":40007,"errmsg":"invalid media_id, \#(Self.hint(40007))"}"#)
+                case "textcard":
+                    // Title at most 128 bytes, description at most 512, and a URL to open.
+                    guard let card = body["textcard"], let title = card["title"]?.string, !title.isEmpty, title.utf8.count <= 128,
+                        let description = card["description"]?.string, !description.isEmpty, description.utf8.count <= 512,
+                        card["url"]?.string?.hasPrefix("http") == true
+                    else {
+                        return .raw(#"{"errcode":44004,"errmsg":"empty content or content size out of limit, \#(Self.hint(44004))"}"#)
+                    }
                 default:
                     return .raw(#"{"errcode":40008,"errmsg":"invalid message type, \#(Self.hint(40008))"}"#)
                 }
@@ -202,6 +210,31 @@ final class WeComAppService: Sendable {
             #expect(delivery.error?.hasPrefix("errcode 60020: not allow to access from your ip") == true)
             #expect(delivery.error?.contains("trusted IP") == true)
             #expect(!delivery.isTransient)
+        }
+    }
+
+    @Test func aLinkSendsATextCardWithinItsLimits() async throws {
+        try await FakeService.with(WeComAppService().handler) { fake in
+            let channel = try Self.channel(fake)
+            let link = "https://mcp-push.example.net/approve/AbCdEfGhIjKlMnOpQrStUv"
+            let long = "rm -rf <dir> && echo \"done\" " + String(repeating: "部署", count: 200)
+            let message = Message(title: "🔐 Claude Code wants to run: Bash", body: long, url: link)
+            #expect(try await deliver(channel, message.prepared(for: WeComApp.descriptor)).ok)
+            let body = try #require(fake.lastRequest?.json)
+            #expect(body["msgtype"]?.string == "textcard")
+            let card = try #require(body["textcard"])
+            #expect(card["url"]?.string == link && card["title"]?.string == "🔐 Claude Code wants to run: Bash")
+            let description = try #require(card["description"]?.string)
+            #expect(description.hasPrefix("rm -rf &lt;dir&gt; &amp;&amp; echo &quot;done&quot; 部署"))
+            #expect(description.utf8.count <= 512 && description.hasSuffix("…"))
+        }
+    }
+
+    @Test func anArticleLinksToTheMessagesLink() async throws {
+        try await FakeService.with(WeComAppService().handler) { fake in
+            let channel = try Self.channel(fake, am: Self.amValue + ",2-G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0")
+            #expect(try await deliver(channel, Message(title: "Report", body: "ready", url: "https://example.com/r/1")).ok)
+            #expect(fake.lastRequest?.json?["mpnews"]?["articles"]?[0]?["content_source_url"]?.string == "https://example.com/r/1")
         }
     }
 
