@@ -93,3 +93,38 @@ def test_ask_command_exit_codes(binary, telegram, telegram_env):
 
     bad = subprocess.run([binary, "ask", "Q", "-o", "only one"], env=env, capture_output=True, timeout=20)
     assert bad.returncode != 0 and b"2 to 4" in bad.stderr
+
+
+def test_notify_ask_over_streamable_http(binary, telegram, telegram_env):
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([binary, "serve", "--transport", "http", "--port", str(port)], env={**os.environ, **telegram_env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = 20
+        while deadline > 0:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                threading.Event().wait(0.2)
+                deadline -= 0.2
+
+        def person():
+            telegram.press(telegram.wait_for_message(seconds=30), "no")
+
+        async def main():
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                assert client.protocol_version == "2026-07-28"
+                return await client.call_tool("notify_ask", {"question": "Ship it?", "options": ["yes", "no"], "timeout_seconds": 30})
+
+        threading.Thread(target=person, daemon=True).start()
+        result = anyio.run(main)
+        assert result.structured_content["status"] == "answered" and result.structured_content["answer"] == "no"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
