@@ -102,7 +102,8 @@ def test_notify_event_end_is_pushed_with_the_run_duration(binary, bark, bark_env
     assert end.structured_content["timestamp"] == "2026-11-24T08:03:30.000Z"
     [request] = bark.requests
     assert request["body"]["title"] == "✅ nightly-9 finished"
-    assert request["body"]["body"] == "All green\n\nProgress: 100%\nLink: https://ci.example/9\nTook: 3m 30s"
+    assert request["body"]["body"] == "All green\n\nProgress: 100%\nTook: 3m 30s"
+    assert request["body"]["url"] == "https://ci.example/9"  # the artifact opens when the notification is tapped
 
 
 def test_bad_input_is_an_error_result_naming_the_field(binary, bark, bark_env):
@@ -244,3 +245,26 @@ def test_what_is_not_a_json_rpc_request_gets_the_json_rpc_error(binary, bark_env
     [initialized] = [a for a in answers if "result" in a]
     assert initialized["id"] == 1 and initialized["result"]["protocolVersion"] == "2025-06-18"
     assert "longer than 16 MiB" in done.stderr.decode()
+
+
+def test_notify_send_carries_level_and_link(binary, bark, bark_env):
+    async def main():
+        async with Client(params(binary, bark_env)) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            properties = tools["notify_send"].input_schema["properties"]
+            assert properties["level"]["enum"] == ["info", "success", "warning", "error", "critical"]
+            sent = await client.call_tool("notify_send", {"title": "Deploy failed", "content": "rolled back", "level": "critical",
+                                                          "url": "https://ci.example/run/42"})
+            bad = [await client.call_tool("notify_send", {"title": "t", "content": "c", **extra})
+                   for extra in ({"level": "loud"}, {"url": "javascript:alert(1)"}, {"url": 42})]
+            return sent, bad
+
+    sent, bad = run(main)
+    assert sent.structured_content["status"] == "success"
+    [request] = bark.requests
+    assert request["body"]["level"] == "critical" and request["body"]["url"] == "https://ci.example/run/42"
+    assert request["body"]["title"] == "Deploy failed"
+    for result in bad:
+        assert result.is_error and result.structured_content["status"] == "error"
+    assert "'level' must be one of info, success, warning, error, critical" in bad[0].structured_content["message"]
+    assert "'url' must be an http:// or https:// URL" in bad[1].structured_content["message"]

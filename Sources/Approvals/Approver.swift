@@ -238,7 +238,7 @@ public final class Approver: Sendable {
         let others = notifier.configuredChannels.filter { !answering.contains($0) }
         guard !others.isEmpty else { return false }
         do {
-            let result = try await notifier.send(title: question.title, content: text, channels: others, url: link)
+            let result = try await notifier.send(title: question.title, content: text, channels: others, url: link, level: .warning)
             logger.info("approval question to \(others.joined(separator: ", ")): \(result.message)")
             return link != nil && result.results.contains(where: \.ok)
         } catch {

@@ -39,7 +39,7 @@ enum ResultSchema {
             "description": "success: every channel delivered; partial_success: some did; queued: none yet, the rest is retried in the background; error: none did (or bad input); skipped: deliberately not pushed.",
         ],
         "reason": [
-            "type": "string", "description": "Why a skipped result was not pushed: duplicate, skip_title or event_policy.",
+            "type": "string", "description": "Why a skipped result was not pushed: duplicate, skip_title, event_policy or level.",
         ],
         "message": ["type": "string"],
         "channels_count": ["type": "integer"],

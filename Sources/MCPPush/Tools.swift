@@ -12,6 +12,16 @@ enum PushTools {
 
     static let annotations = Tool.Annotations(readOnly: false, destructive: false, idempotent: false, openWorld: true)
 
+    static let levelProperty: OrderedJSON = [
+        "type": "string", "enum": .array(Level.allCases.map { .string($0.rawValue) }),
+        "description": "How urgent: info (default), success, warning, error or critical; each service shows it its own way (Bark time-sensitive, ntfy priority).",
+    ]
+
+    static let urlProperty: OrderedJSON = [
+        "type": "string", "format": "uri",
+        "description": "An http(s) link the notification opens (a report, a pull request).",
+    ]
+
     static let channelsProperty: OrderedJSON = [
         "type": "array",
         "items": ["type": "string", "enum": .array(ChannelCatalogue.ids.map { .string($0) })],
@@ -28,6 +38,8 @@ enum PushTools {
             "properties": [
                 "title": ["type": "string", "minLength": 1, "description": "Short headline shown on the lock screen."],
                 "content": ["type": "string", "minLength": 1, "description": "The message: a few lines."],
+                "level": levelProperty,
+                "url": urlProperty,
                 "channels": channelsProperty,
             ],
             "required": ["title", "content"],
@@ -64,6 +76,14 @@ enum PushTools {
                     "type": "string", "format": "date-time",
                     "description": "RFC 3339 time of the event (default: now).",
                 ],
+                "level": [
+                    "type": "string", "enum": .array(Level.allCases.map { .string($0.rawValue) }),
+                    "description": "How urgent the pushed message is (default: success for end, error for error, else info).",
+                ],
+                "url": [
+                    "type": "string", "format": "uri",
+                    "description": "An http(s) link the notification opens (default: data.artifact_url when it is one).",
+                ],
                 "channels": channelsProperty,
             ],
             "required": ["run_id", "event", "message"],
@@ -84,17 +104,21 @@ enum PushTools {
         do throws(InputError) {
             switch name {
             case sendName:
-                try arguments.rejectUnknown(allowed: ["title", "content", "channels"])
+                try arguments.rejectUnknown(allowed: ["title", "content", "level", "url", "channels"])
                 let title = try arguments.requiredString("title")
                 let content = try arguments.requiredString("content")
+                let level = try arguments.level() ?? .info
+                let url = try arguments.optionalString("url")
                 let channels = try arguments.optionalStringArray("channels")
                 let result = try await reporting(progress, channels ?? notifier.configuredChannels) { report throws(InputError) in
-                    try await notifier.send(title: title, content: content, channels: channels, progress: report)
+                    try await notifier.send(title: title, content: content, channels: channels, progress: report, url: url, level: level)
                 }
                 return ResultEncoding.toolResult(result)
             default:
-                try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "data", "timestamp", "channels"])
-                let event = try arguments.runEvent()
+                try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "data", "timestamp", "level", "url", "channels"])
+                var event = try arguments.runEvent()
+                event.level = try arguments.level()
+                event.url = try arguments.optionalString("url")
                 let channels = try arguments.optionalStringArray("channels")
                 let result = try await reporting(progress, channels ?? notifier.configuredChannels) { report throws(InputError) in
                     try await notifier.event(event, channels: channels, progress: report)
@@ -138,6 +162,22 @@ struct Arguments {
             throw InputError(field: field, "'\(field)' must not be empty")
         }
         return string
+    }
+
+    func optionalString(_ field: String) throws(InputError) -> String? {
+        guard let value = values[field], value != .null else { return nil }
+        guard case .string(let string) = value else {
+            throw InputError(field: field, "'\(field)' must be a string, got \(value.typeName)")
+        }
+        return string
+    }
+
+    func level() throws(InputError) -> Level? {
+        guard let name = try optionalString("level") else { return nil }
+        guard let level = Level(rawValue: name) else {
+            throw InputError(field: "level", "'level' must be one of \(Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
+        }
+        return level
     }
 
     func optionalStringArray(_ field: String) throws(InputError) -> [String]? {

@@ -152,7 +152,8 @@ import Testing
                 #expect(end["timestamp"] == "2026-11-24T08:12:05.000Z")
                 let pushed = try #require(bark.lastRequest?.json)
                 #expect(pushed["title"]?.string == "✅ nightly-7 finished")
-                #expect(pushed["body"]?.string == "All green\n\nProgress: 100%\nLink: https://ci.example/7\nTook: 12m 05s")
+                #expect(pushed["body"]?.string == "All green\n\nProgress: 100%\nTook: 12m 05s")
+                #expect(pushed["url"]?.string == "https://ci.example/7")  // Bark opens the artifact when tapped
             }
         }
     }

@@ -113,7 +113,21 @@ import Testing
             data: ["progress": 1, "step": "deploy", "artifact_url": "https://ci.example/42", "retries": 2])
         let message = EventFormatter.message(for: event, elapsed: .seconds(725))
         #expect(message.title == "✅ nightly-42 finished")
-        #expect(message.body == "All green\n\nProgress: 100%\nStep: deploy\nLink: https://ci.example/42\nretries: 2\nTook: 12m 05s")
+        #expect(message.body == "All green\n\nProgress: 100%\nStep: deploy\nretries: 2\nTook: 12m 05s")
+        // The artifact's web address is the message's link, and an end is a success.
+        #expect(message.url == "https://ci.example/42" && message.level == .success)
+    }
+
+    @Test func levelsAndLinksFollowTheEventUnlessGiven() {
+        #expect(EventFormatter.message(for: RunEvent(runID: "r", kind: .error, message: "boom"), elapsed: nil).level == .error)
+        #expect(EventFormatter.message(for: RunEvent(runID: "r", kind: .update, message: "half"), elapsed: nil).level == .info)
+        var event = RunEvent(runID: "r", kind: .end, message: "ok", data: ["artifact_url": "s3://bucket/report"])
+        #expect(EventFormatter.message(for: event, elapsed: nil).url == nil)  // not a web address: stays in the text
+        #expect(EventFormatter.message(for: event, elapsed: nil).body.contains("Link: s3://bucket/report"))
+        event.level = .warning
+        event.url = "https://ci.example/r"
+        let message = EventFormatter.message(for: event, elapsed: nil)
+        #expect(message.level == .warning && message.url == "https://ci.example/r" && message.body.contains("Link: s3://bucket/report"))
     }
 
     @Test func titlesPerKind() {

@@ -77,7 +77,13 @@ public enum HookMessage {
             lines.append(text)
         }
         if lines.isEmpty { lines.append(event.kind == .needsYou ? "Waiting for your answer." : "Done.") }
-        return Message(title: title, body: lines.joined(separator: "\n"))
+        let level: Level
+        switch event.kind {
+        case .failed: level = .error
+        case .needsYou, .idle, .permission: level = .warning
+        default: level = .success
+        }
+        return Message(title: title, body: lines.joined(separator: "\n"), level: level)
     }
 
     /// A permission prompt as a question for the phone: what the agent wants to run, where, and

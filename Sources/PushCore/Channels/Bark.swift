@@ -16,7 +16,7 @@ public struct Bark: Channel {
             .optional("BARK_URL", "URL opened when the notification is tapped"),
         ],
         // APNs payloads are capped at 4 KB, JSON and options included.
-        maximumLength: .bytes(3000), carriesLinks: true)
+        maximumLength: .bytes(3000), carriesLinks: true, carriesLevels: true)
 
     static let levels: Set<String> = ["active", "timeSensitive", "passive", "critical"]
 
@@ -70,6 +70,13 @@ public struct Bark: Channel {
         }
         // The message's own link wins over BARK_URL: it is where this notification leads.
         if let url = message.url { body["url"] = .string(url) }
+        // Urgent levels break through Focus (timeSensitive) or even silent mode (critical); the others
+        // keep BARK_LEVEL.
+        switch message.level {
+        case .info, .success: break
+        case .warning, .error: body["level"] = "timeSensitive"
+        case .critical: body["level"] = "critical"
+        }
         let answer = try await context.perform(.json(endpoint, .object(body)))
         return answer.judge { json in
             json["code"]?.int == 200 ? .accepted : .rejected(json.reason(code: "code", message: "message"))

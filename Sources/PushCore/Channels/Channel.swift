@@ -43,12 +43,15 @@ public struct ChannelDescriptor: Sendable {
     public let maximumLength: TextLimit?
     /// Whether `send` puts a message's link in a field of its own; otherwise it ends the text.
     public let carriesLinks: Bool
+    /// Whether `send` says a message's level in the service's own terms; otherwise the title is marked.
+    public let carriesLevels: Bool
 
     public init(
         id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable],
-        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil, carriesLinks: Bool = false
+        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil, carriesLinks: Bool = false, carriesLevels: Bool = false
     ) {
         self.carriesLinks = carriesLinks
+        self.carriesLevels = carriesLevels
         self.id = id
         self.displayName = displayName
         self.defaultBaseURL = defaultBaseURL

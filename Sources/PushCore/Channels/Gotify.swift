@@ -11,9 +11,19 @@ public struct Gotify: Channel {
             .required("GOTIFY_TOKEN", secret: true, "an application token (Apps tab), not a client token"),
             .optional("GOTIFY_PRIORITY", "0 to 10; default 5 (0 stores the message without notifying on Android)"),
         ],
-        carriesLinks: true)
+        carriesLinks: true, carriesLevels: true)
 
     static let defaultPriority = 5
+
+    /// Gotify's Android app notifies from 4 and pops up from 8: urgent levels are raised, never lowered.
+    static func priorityFloor(_ level: Level) -> Int {
+        switch level {
+        case .info, .success: return 0
+        case .warning: return 6
+        case .error: return 8
+        case .critical: return 10
+        }
+    }
 
     let server: String
     let token: String
@@ -40,7 +50,7 @@ public struct Gotify: Channel {
         var body: [String: JSONValue] = [
             "title": .string(message.title),
             "message": .string(message.bodyOrTitle),
-            "priority": .int(priority),
+            "priority": .int(max(priority, Self.priorityFloor(message.level))),
         ]
         // Gotify's clients open `client::notification.click.url` when the notification is tapped.
         if let url = message.url { body["extras"] = ["client::notification": ["click": ["url": .string(url)]]] }

@@ -16,7 +16,7 @@ public struct Ntfy: Channel {
             .optional("NTFY_ACTIONS", "action buttons in ntfy's header syntax, e.g. view, Open, https://example.com"),
         ],
         // Longer messages would become attachments.
-        maximumLength: .bytes(4096), carriesLinks: true)
+        maximumLength: .bytes(4096), carriesLinks: true, carriesLevels: true)
 
     static var topicPattern: Regex<Substring> { /^[-_A-Za-z0-9]{1,64}$/ }
     static let priorityNames = ["min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5]
@@ -88,8 +88,12 @@ public struct Ntfy: Channel {
             "priority": .int(priority),
         ]
         var headers: [(String, String)] = []
-        if let url = message.url, case .object(var members) = body {
-            members["click"] = .string(url)
+        if case .object(var members) = body {
+            if let url = message.url { members["click"] = .string(url) }
+            // The level as ntfy's priority (never below NTFY_PRIORITY) and an emoji tag.
+            let (floor, tag) = Self.priority(for: message.level)
+            members["priority"] = .int(max(priority, floor))
+            if let tag { members["tags"] = [.string(tag)] }
             body = .object(members)
         }
         if let authorization { headers.append(("Authorization", authorization)) }
@@ -111,6 +115,16 @@ public struct Ntfy: Channel {
             default:
                 return .rejected(reason)
             }
+        }
+    }
+
+    static func priority(for level: Level) -> (floor: Int, tag: String?) {
+        switch level {
+        case .info: return (1, nil)
+        case .success: return (1, "white_check_mark")
+        case .warning: return (4, "warning")
+        case .error: return (5, "x")
+        case .critical: return (5, "rotating_light")
         }
     }
 

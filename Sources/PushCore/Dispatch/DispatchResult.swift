@@ -18,6 +18,8 @@ public struct DispatchResult: Sendable, Equatable {
         case duplicate
         case skipTitle = "skip_title"
         case eventPolicy = "event_policy"
+        /// No channel takes messages of this level (MCP_PUSH_ROUTES, MCP_PUSH_LEVEL_<ID>).
+        case level
     }
 
     public var status: Status

@@ -17,6 +17,8 @@ public struct DispatchSettings: Sendable {
     public var outboxMaximumAge: Duration = .seconds(24 * 3600)
     /// The same message again within this time is not pushed (`MCP_PUSH_DEDUP_SECONDS`; 0 turns it off).
     public var duplicateWindow: Duration = .seconds(60)
+    /// Channels by level, when a call names none.
+    var routing = Routing()
 
     public init() {}
 
@@ -26,6 +28,7 @@ public struct DispatchSettings: Sendable {
         if let deadline = try configuration.seconds("MCP_PUSH_DEADLINE", in: 0.1...3600) { self.deadline = deadline }
         if let maximumAge = try configuration.seconds("MCP_PUSH_OUTBOX_MAX_AGE", in: 1...2_592_000) { outboxMaximumAge = maximumAge }
         if let window = try configuration.int("MCP_PUSH_DEDUP_SECONDS", in: 0...86_400) { duplicateWindow = .seconds(window) }
+        routing = try Routing(configuration: configuration)
         if let allowed = configuration.list("MCP_PUSH_CHANNELS") {
             let unknown = allowed.filter { ChannelCatalogue.descriptor(for: $0) == nil }
             guard unknown.isEmpty else {
@@ -114,6 +117,17 @@ struct Dispatcher: Sendable {
                     let required = entry.descriptor.variables.filter(\.isRequired).map(\.name)
                     unavailable.append(.unavailable(id, "not configured: set \(required.joined(separator: " and "))"))
                 }
+            }
+        }
+
+        // Without named channels, the level chooses among the configured ones (routes, each channel's minimum).
+        if requested == nil, !targets.isEmpty {
+            let chosen = settings.routing.channels(for: message.level, among: targets.map(\.id))
+            targets = targets.filter { chosen.contains($0.id) }
+            if targets.isEmpty {
+                return Dispatch(result: .skipped(
+                    .level,
+                    "Not pushed: no configured channel takes \(message.level.rawValue) messages (\(Routing.routesVariable), MCP_PUSH_LEVEL_<ID>)."))
             }
         }
 

@@ -35,9 +35,16 @@ extension Message {
     /// What a channel is sent: a link it has no field for ends the text, and the text is cut to the
     /// service's limit before it, so the link is never what gets cut.
     public func prepared(for descriptor: ChannelDescriptor) -> Message {
-        guard let url, !descriptor.carriesLinks else { return fitted(to: descriptor.maximumLength) }
+        var message = self
+        // A service with no urgency of its own shows it at the start of the title, unless the title already
+        // starts with a symbol (the hooks' and events' ✅ ❌ ⏳).
+        if !descriptor.carriesLevels, let marker = level.marker, !title.startsWithSymbol {
+            message.title = "\(marker) \(title)"
+        }
+        guard let url, !descriptor.carriesLinks else { return message.fitted(to: descriptor.maximumLength) }
         let suffix = "\n\n" + url
-        var plain = Message(title: title, body: body).fitted(to: descriptor.maximumLength.map { $0.reserving($0.measure(suffix)) })
+        message.url = nil
+        var plain = message.fitted(to: descriptor.maximumLength.map { $0.reserving($0.measure(suffix)) })
         plain.body = plain.body.isEmpty ? url : plain.body + suffix
         return plain
     }
@@ -50,10 +57,15 @@ extension Message {
         let marker = Self.truncationMarker
         let overhead = limit.measure(title) + limit.measure("\n\n") + limit.measure(marker)
         if overhead < limit.limit {
-            return Message(title: title, body: Self.prefix(of: body, fitting: limit.limit - overhead, in: limit) + marker, url: url)
+            var cut = self
+            cut.body = Self.prefix(of: body, fitting: limit.limit - overhead, in: limit) + marker
+            return cut
         }
         let titleRoom = max(0, limit.limit - limit.measure(marker))
-        return Message(title: Self.prefix(of: title, fitting: titleRoom, in: limit) + marker, body: "", url: url)
+        var cut = self
+        cut.title = Self.prefix(of: title, fitting: titleRoom, in: limit) + marker
+        cut.body = ""
+        return cut
     }
 
     private static func prefix(of text: String, fitting room: Int, in limit: TextLimit) -> String {
@@ -66,5 +78,13 @@ extension Message {
             end = text.index(after: index)
         }
         return String(text[..<end])
+    }
+}
+
+extension String {
+    /// Whether the first character is an emoji or pictographic symbol.
+    var startsWithSymbol: Bool {
+        guard let scalar = unicodeScalars.first else { return false }
+        return scalar.properties.isEmojiPresentation || (scalar.properties.isEmoji && scalar.value > 0x238C)
     }
 }

@@ -13,6 +13,8 @@ public enum EventFormatter {
         }
         var lines = [event.message]
         var data = event.data
+        // The artifact's address becomes the message's link (its own field, or the end of the text): not twice.
+        if let url = event.effectiveURL, data["artifact_url"]?.string == url { data["artifact_url"] = nil }
         if data["progress"] == nil, event.kind.isFinal, let lastProgress { data["progress"] = .double(lastProgress) }
         let details = detailLines(data)
         if !details.isEmpty {
@@ -23,7 +25,7 @@ public enum EventFormatter {
             if details.isEmpty { lines.append("") }
             lines.append("Took: \(durationText(elapsed))")
         }
-        return Message(title: title, body: lines.joined(separator: "\n"))
+        return Message(title: title, body: lines.joined(separator: "\n"), url: event.effectiveURL, level: event.effectiveLevel)
     }
 
     /// Known keys first in a fixed order, then the rest alphabetically.

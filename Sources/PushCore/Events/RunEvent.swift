@@ -12,6 +12,10 @@ public struct RunEvent: Sendable {
     /// Extra details: `progress` (0...1), `step`, `artifact_url`, `error_code`, anything else.
     public var data: [String: JSONValue]
     public var timestamp: Date
+    /// How urgent the pushed message is; by default an `end` is a success and an `error` an error.
+    public var level: Level?
+    /// The link the message opens; by default `data.artifact_url` when it is a web address.
+    public var url: String?
 
     public init(runID: String, kind: Kind, message: String, data: [String: JSONValue] = [:], timestamp: Date = Date()) {
         self.runID = runID
@@ -22,7 +26,23 @@ public struct RunEvent: Sendable {
     }
 
     /// The checks every adapter (MCP tool, CLI, hooks) gets: one place, one wording.
+    /// The level the pushed message carries.
+    public var effectiveLevel: Level {
+        if let level { return level }
+        switch kind {
+        case .end: return .success
+        case .error: return .error
+        case .start, .update: return .info
+        }
+    }
+
+    /// The link the pushed message carries (an artifact URL that is not a web address stays text only).
+    public var effectiveURL: String? {
+        url ?? data["artifact_url"]?.string.flatMap { try? InputError.validateURL($0) }
+    }
+
     public func validate() throws(InputError) {
+        _ = try InputError.validateURL(url)
         _ = try InputError.requireText(runID, field: "run_id")
         _ = try InputError.requireText(message, field: "message")
         if let progress = data["progress"] {

@@ -27,7 +27,8 @@ package struct OutboxItem: Sendable, Equatable {
         id = row["id"]
         channel = row["channel"]
         target = row["target"]
-        message = Message(title: row["title"], body: row["body"], url: row["url"])
+        message = Message(
+            title: row["title"], body: row["body"], url: row["url"], level: (row["level"] as String?).flatMap(Level.init(rawValue:)) ?? .info)
         notificationID = row["notification_id"]
         reason = QueueReason(rawValue: row["reason"]) ?? .retry
         createdAt = Date(timeIntervalSince1970: row["created_at"])
@@ -96,13 +97,14 @@ extension Store {
     ) throws -> Int64 {
         try db.cachedStatement(
             sql: """
-                INSERT INTO outbox(channel, target, title, body, url, notification_id, reason, created_at, next_attempt_at,
+                INSERT INTO outbox(channel, target, title, body, url, level, notification_id, reason, created_at, next_attempt_at,
                                    expires_at, attempts, last_error, claimed_by, claimed_until)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
-                channel, target, message.title, message.body, message.url, notificationID, reason.rawValue, now.timeIntervalSince1970,
+                channel, target, message.title, message.body, message.url, message.level == .info ? nil : message.level.rawValue,
+                notificationID, reason.rawValue, now.timeIntervalSince1970,
                 notBefore.timeIntervalSince1970, expiresAt?.timeIntervalSince1970, attempts, lastError, owner,
                 claimedUntil?.timeIntervalSince1970,
             ])

@@ -194,10 +194,11 @@ public final class Store: Sendable {
                 CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL, value TEXT);
                 """)
         }
-        // A queued message keeps its link (a channel with a field for it gets it there on a retry too);
+        // A queued message keeps its link and level (a channel with fields for them uses them on a retry too);
         // a question knows which process waits for its answer.
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN url TEXT")
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN level TEXT")
             try db.execute(sql: "ALTER TABLE approval ADD COLUMN waiter_pid INTEGER")
         }
         do {

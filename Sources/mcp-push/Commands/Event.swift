@@ -32,6 +32,12 @@ struct Event: AsyncParsableCommand {
     @Option(help: "When it happened (RFC 3339). (default: now)")
     var timestamp: String?
 
+    @Option(help: "How urgent the pushed message is. (default: success for end, error for error, else info)")
+    var level: Level?
+
+    @Option(help: "An http(s) link the notification opens. (default: data's artifact_url when it is one)")
+    var url: String?
+
     @Option(name: .long, help: "Send only to this channel id; repeat for several.")
     var channel: [String] = []
 
@@ -55,9 +61,11 @@ struct Event: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime.start(options)
         let details = data.flatMap { JSONValue.decode(Data($0.utf8))?.object } ?? [:]
-        let runEvent = RunEvent(
+        var runEvent = RunEvent(
             runID: runID, kind: RunEvent.Kind(rawValue: event)!, message: message, data: details,
             timestamp: timestamp.flatMap(RFC3339.parse) ?? Date())
+        runEvent.level = level
+        runEvent.url = url
         let channels = channel.isEmpty ? nil : channel
         let result: DispatchResult
         do {

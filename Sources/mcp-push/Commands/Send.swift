@@ -22,6 +22,7 @@ struct Send: AsyncParsableCommand {
               make test 2>&1 | tail -20 | mcp-push send -t "Tests" -c -
               git log -1 --format='%s%n%n%b' | mcp-push send -c -
               mcp-push send -t "Done" -c "Report ready" --json
+              mcp-push send -t "Deploy failed" -c "Rolled back" --level error --url https://ci.example/42
             """)
 
     @Option(name: .shortAndLong, help: "Short headline (shown on the lock screen). (default: the message's first line)")
@@ -29,6 +30,12 @@ struct Send: AsyncParsableCommand {
 
     @Option(name: .shortAndLong, help: "The message; - reads it from stdin.")
     var content: String
+
+    @Option(help: "How urgent: info, success, warning, error or critical (each service shows it its own way).")
+    var level: Level = .info
+
+    @Option(help: "An http(s) link the notification opens.")
+    var url: String?
 
     @Option(name: .long, help: "Send only to this channel id; repeat for several. (default: every configured channel)")
     var channel: [String] = []
@@ -47,7 +54,7 @@ struct Send: AsyncParsableCommand {
         do {
             result = try await Output.reporting(json: json) { progress throws(InputError) in
                 try await runtime.sending { notifier throws(InputError) in
-                    try await notifier.send(title: title, content: body, channels: channels, progress: progress)
+                    try await notifier.send(title: title, content: body, channels: channels, progress: progress, url: url, level: level)
                 }
             }
         } catch {
@@ -81,3 +88,5 @@ struct Send: AsyncParsableCommand {
         return text
     }
 }
+
+extension Level: ExpressibleByArgument {}

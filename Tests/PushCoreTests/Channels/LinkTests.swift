@@ -90,13 +90,15 @@ import Testing
         await notifier.shutdown()
     }
 
-    @Test func aQueuedMessageKeepsItsLink() async throws {
+    @Test func aQueuedMessageKeepsItsLinkAndLevel() async throws {
         let directory = try OutboxTests.temporaryDirectory()
         let urls = Mutex<[String?]>([])
+        let levels = Mutex<[String?]>([])
         let up = Mutex(false)
         let handler: FakeService.Handler = { request in
             guard up.withLock({ $0 }) else { return .raw("<html>503</html>", status: 503, contentType: "text/html") }
             urls.withLock { $0.append(request.json?["url"]?.string) }
+            levels.withLock { $0.append(request.json?["level"]?.string) }
             return .raw(OutboxTests.barkSuccess)
         }
         try await FakeService.with(handler) { fake in
@@ -105,13 +107,14 @@ import Testing
                 "MCP_PUSH_RETRIES": "1",
             ]
             let first = try Notifier(configuration: Configuration(variables), store: .directory(directory))
-            #expect(try await first.send(title: "Deploy?", content: "Production", url: Self.link).status == .queued)
+            #expect(try await first.send(title: "Deploy?", content: "Production", url: Self.link, level: .critical).status == .queued)
             await first.shutdown()
             up.withLock { $0 = true }
             let second = try Notifier(configuration: Configuration(variables), store: .directory(directory))
             #expect(try await second.flushOutbox().delivered == 1)
             await second.shutdown()
             #expect(urls.withLock { $0 } == [Self.link])
+            #expect(levels.withLock { $0 } == ["critical"])
         }
     }
 }

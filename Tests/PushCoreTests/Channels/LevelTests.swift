@@ -1,0 +1,116 @@
+import Foundation
+@testable import PushCore
+import Synchronization
+import TestSupport
+import Testing
+
+/// A message's level in each service's own terms, a marked title where a service has none, and the
+/// routes and per-channel minimums that choose channels by level.
+@Suite struct LevelTests {
+    func send<C: Channel>(_ channel: C, _ message: Message) async throws -> Delivery {
+        try await withContext { try await channel.send(message.prepared(for: C.descriptor), context: $0) }
+    }
+
+    @Test func barkBreaksThroughFocusForUrgentLevelsOnly() async throws {
+        try await FakeService.with(BarkTests.service) { fake in
+            let bark = try makeChannel(Bark.self, ["BARK_PUSH": BarkTests.key, "MCP_PUSH_BARK_BASE_URL": fake.baseURL, "BARK_LEVEL": "passive"])
+            let expected: [(Level, String)] = [(.info, "passive"), (.success, "passive"), (.warning, "timeSensitive"), (.error, "timeSensitive"), (.critical, "critical")]
+            for (level, barkLevel) in expected {
+                #expect(try await send(bark, Message(title: "Deploy", body: "done", level: level)).ok)
+                #expect(fake.lastRequest?.json?["level"]?.string == barkLevel, "\(level)")
+                #expect(fake.lastRequest?.json?["title"]?.string == "Deploy", "Bark has a level of its own: the title is not marked")
+            }
+        }
+    }
+
+    @Test func ntfyRaisesPriorityAndTagsByLevel() async throws {
+        try await FakeService.with(NtfyTests.service()) { fake in
+            let ntfy = try makeChannel(Ntfy.self, ["NTFY_TOPIC": NtfyTests.topic, "NTFY_URL": fake.baseURL, "NTFY_PRIORITY": "2"])
+            let expected: [(Level, Int, String?)] = [(.info, 2, nil), (.success, 2, "white_check_mark"), (.warning, 4, "warning"), (.error, 5, "x"), (.critical, 5, "rotating_light")]
+            for (level, priority, tag) in expected {
+                #expect(try await send(ntfy, Message(title: "Deploy", body: "done", level: level)).ok)
+                let body = try #require(fake.lastRequest?.json)
+                #expect(body["priority"]?.int == priority, "\(level)")
+                #expect(body["tags"]?[0]?.string == tag, "\(level)")
+            }
+        }
+    }
+
+    @Test func gotifyRaisesPriorityForUrgentLevels() async throws {
+        try await FakeService.with(GotifyTests.service()) { fake in
+            let gotify = try makeChannel(Gotify.self, ["GOTIFY_URL": fake.baseURL, "GOTIFY_TOKEN": GotifyTests.token])
+            for (level, priority) in [(Level.info, 5), (.warning, 6), (.error, 8), (.critical, 10)] {
+                #expect(try await send(gotify, Message(title: "Deploy", body: "done", level: level)).ok)
+                #expect(fake.lastRequest?.json?["priority"]?.int == priority, "\(level)")
+            }
+        }
+    }
+
+    @Test func aServiceWithoutLevelsGetsAMarkedTitle() {
+        let prepared = Message(title: "Disk almost full", body: "95%", level: .warning).prepared(for: Telegram.descriptor)
+        #expect(prepared.title == "⚠️ Disk almost full")
+        #expect(Message(title: "Deploy", body: "x", level: .critical).prepared(for: DingTalk.descriptor).title == "🚨 Deploy")
+        // Titles that already carry a symbol (the events' and hooks' ✅ ❌ ⏳) are left alone; info and success unmarked.
+        #expect(Message(title: "❌ nightly failed", body: "x", level: .error).prepared(for: Telegram.descriptor).title == "❌ nightly failed")
+        #expect(Message(title: "Deploy", body: "x", level: .success).prepared(for: Telegram.descriptor).title == "Deploy")
+    }
+
+    @Test func routesAndMinimumsAreRead() throws {
+        let routing = try Routing(configuration: Configuration([
+            "MCP_PUSH_ROUTES": "critical, error = telegram,bark ; info=ntfy", "MCP_PUSH_LEVEL_DINGTALK": "Error",
+        ]))
+        #expect(routing.routes == [.critical: ["telegram", "bark"], .error: ["telegram", "bark"], .info: ["ntfy"]])
+        #expect(routing.minimum == ["dingtalk": .error])
+        let configured = ["bark", "dingtalk", "telegram", "ntfy"]
+        #expect(routing.channels(for: .error, among: configured) == ["bark", "telegram"])
+        #expect(routing.channels(for: .info, among: configured) == ["ntfy"])
+        // An unrouted level goes everywhere, except below a channel's minimum.
+        #expect(routing.channels(for: .warning, among: configured) == ["bark", "telegram", "ntfy"])
+        for (value, mention) in [("error=nosuch", "nosuch"), ("urgent=bark", "urgent"), ("error", "level=channel"), ("error=bark;error=ntfy", "twice"), ("error=", "no channel")] {
+            #expect(throws: ConfigurationError.self) { try Routing(configuration: Configuration(["MCP_PUSH_ROUTES": value])) }
+            do { _ = try Routing(configuration: Configuration(["MCP_PUSH_ROUTES": value])) } catch {
+                #expect(error.description.contains(mention), "\(error)")
+            }
+        }
+        #expect(throws: ConfigurationError.self) { try Routing(configuration: Configuration(["MCP_PUSH_LEVEL_BARK": "loud"])) }
+    }
+
+    @Test func theLevelChoosesChannelsUnlessTheCallNamesThem() async throws {
+        let barkTitles = Mutex<[String]>([])
+        let webhookTitles = Mutex<[String]>([])
+        try await FakeService.with({ request in
+            barkTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
+            return .raw(OutboxTests.barkSuccess)
+        }) { bark in
+            try await FakeService.with({ request in
+                webhookTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
+                return .json(["ok": true])
+            }) { hook in
+                let notifier = try Notifier(configuration: Configuration([
+                    "BARK_PUSH": OutboxTests.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL,
+                    "WEBHOOK_URL": hook.baseURL + "/hook", "WEBHOOK_METHOD": "POST", "WEBHOOK_BODY": "title: $title",
+                    "MCP_PUSH_ROUTES": "critical=bark", "MCP_PUSH_LEVEL_WEBHOOK": "warning", "MCP_PUSH_DEDUP_SECONDS": "0",
+                ]))
+                let critical = try await notifier.send(title: "c", content: "x", level: .critical)
+                #expect(critical.results.map(\.channel) == ["bark"])
+                let warning = try await notifier.send(title: "w", content: "x", level: .warning)
+                #expect(Set(warning.results.map(\.channel)) == ["bark", "webhook"])
+                let info = try await notifier.send(title: "i", content: "x")
+                #expect(info.results.map(\.channel) == ["bark"])  // the webhook waits for warning and up
+                let named = try await notifier.send(title: "n", content: "x", channels: ["webhook"])
+                #expect(named.results.map(\.channel) == ["webhook"] && named.status == .success)  // named channels win
+                await notifier.shutdown()
+                #expect(barkTitles.withLock { $0 } == ["c", "w", "i"])
+                #expect(webhookTitles.withLock { $0 }.sorted() == ["n", "⚠️ w"])
+            }
+        }
+    }
+
+    @Test func nothingTakingTheLevelIsASkipThatSaysWhy() async throws {
+        let notifier = try Notifier(configuration: Configuration(["BARK_PUSH": OutboxTests.barkKey, "MCP_PUSH_LEVEL_BARK": "error"]))
+        let result = try await notifier.send(title: "t", content: "c", level: .info)
+        #expect(result.status == .skipped && result.reason == .level)
+        #expect(result.message.contains("MCP_PUSH_LEVEL_"))
+        await notifier.shutdown()
+    }
+}
