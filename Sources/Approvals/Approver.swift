@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PushCore
+import Synchronization
 
 /// A question for the person, answered from the phone.
 public struct ApprovalQuestion: Sendable {
@@ -154,12 +155,27 @@ public final class Approver: Sendable {
         let outcome = Self.outcome(final)
         decided(outcome)
         listeners.forEach { $0.cancel() }
+        // Let the poller finish what it read (acknowledging presses), briefly: the process may exit next.
+        await Self.waitBriefly(for: listeners, upTo: .seconds(3))
         if let telegram, case .sent(let messageID?) = sent[0] {
             await telegram.finish(messageID: messageID, text: "\(question.title)\n\n\(question.detail)\n\n→ \(Self.outcomeText(final))")
         }
         // The poller stops with its task; the lease is given up now so another waiting process polls at once.
         if let telegram { try? store.releaseLease(telegram.leaseName, holder: holder) }
         return outcome
+    }
+
+    static func waitBriefly(for tasks: [Task<Void, Never>], upTo limit: Duration) async {
+        let finished = Mutex(false)
+        let all = Task {
+            for task in tasks { await task.value }
+            finished.withLock { $0 = true }
+        }
+        let deadline = ContinuousClock.now + limit
+        while !finished.withLock({ $0 }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        _ = all
     }
 
     static func outcome(_ final: ApprovalRecord?) -> ApprovalOutcome {

@@ -84,12 +84,17 @@ struct TelegramAnswers: Sendable {
                     "getUpdates",
                     ["offset": .int(offset), "timeout": .int(Int(pollTime.components.seconds)), "allowed_updates": ["callback_query"]],
                     timeout: pollTime + .seconds(10))
-                var next = offset
-                for update in updates.array ?? [] {
-                    if let id = update["update_id"]?.int { next = max(next, id + 1) }
-                    if let callback = update["callback_query"] { await handle(callback, store: store, signer: signer) }
+                // Updates read are handled to the end even if this process stops waiting meanwhile: a press
+                // is recorded and acknowledged (or its button spins), and the offset moves past it.
+                let handling = Task {
+                    var next = offset
+                    for update in updates.array ?? [] {
+                        if let id = update["update_id"]?.int { next = max(next, id + 1) }
+                        if let callback = update["callback_query"] { await handle(callback, store: store, signer: signer) }
+                    }
+                    if next != offset { try? store.setLeaseValue(lease, String(next)) }
                 }
-                if next != offset { try? store.setLeaseValue(lease, String(next)) }
+                await handling.value
             } catch let error as AnswerChannelError where error.code == 409 {
                 // Something else polls this bot (another program, or a webhook is set): say so and wait.
                 logger.warning("Telegram: \(error.description); answers can only be read while nothing else polls this bot")

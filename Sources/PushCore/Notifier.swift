@@ -191,13 +191,24 @@ public final class Notifier: Sendable {
             result.warnings = warnings
             return result
         }
-        let dispatch = await dispatcher.dispatch(message, to: channels, outbox: await outbox, runID: runID, progress: progress, handOver: handOver)
-        var result = dispatch.result
+        let outbox = await outbox
+        var dispatches = [await dispatcher.dispatch(message, to: channels, outbox: outbox, runID: runID, progress: progress, handOver: handOver)]
+        var result = dispatches[0].result
+        // Every chosen channel failed for good (nothing delivered, nothing waiting): the fallback channels get it.
+        let backups = channels == nil ? dispatcher.fallback(after: result.results) : []
+        if !backups.isEmpty, result.status == .error, !result.results.isEmpty, result.results.allSatisfy({ !$0.ok && !$0.queued }) {
+            let second = await dispatcher.dispatch(message, to: backups, outbox: outbox, runID: runID, progress: progress, handOver: handOver)
+            dispatches.append(second)
+            var combined = Dispatcher.summarize(result.results + second.result.results)
+            combined.message += " Fell back to \(backups.joined(separator: ", ")) (\(Routing.fallbackVariable)) after the others failed."
+            combined.warnings = result.warnings + second.result.warnings
+            result = combined
+        }
         do {
-            if !result.results.isEmpty {
-                let reached = result.results.contains(where: { $0.ok || $0.queued })
+            let reached = result.results.contains(where: { $0.ok || $0.queued })
+            for dispatch in dispatches where !dispatch.result.results.isEmpty {
                 try store.record(
-                    result, title: message.title, runID: runID, notificationID: dispatch.notificationID,
+                    dispatch.result, title: message.title, runID: runID, notificationID: dispatch.notificationID,
                     rememberingDigest: reached ? digest : nil, settling: dispatch.settlements)
             }
         } catch {

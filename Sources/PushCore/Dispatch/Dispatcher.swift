@@ -243,6 +243,13 @@ struct Dispatcher: Sendable {
         }
     }
 
+    /// The fallback channels this process can send to that were not already tried.
+    func fallback(after results: [ChannelResult]) -> [ChannelID] {
+        let tried = Set(results.map(\.channel))
+        let configured = Set(setup.configured.map(\.id))
+        return settings.routing.fallback.filter { configured.contains($0) && !tried.contains($0) }
+    }
+
     static func summarize(_ results: [ChannelResult]) -> DispatchResult {
         let delivered = results.filter(\.ok).map(\.channel)
         let queued = results.filter { !$0.ok && $0.queued }.map(\.channel)

@@ -3,11 +3,14 @@
 /// channel quiet below a level (a busy group chat that wants `error` and up).
 struct Routing: Sendable, Equatable {
     static let routesVariable = "MCP_PUSH_ROUTES"
+    static let fallbackVariable = "MCP_PUSH_FALLBACK"
 
     /// Channels per level; a level not named goes to every configured channel.
     var routes: [Level: [ChannelID]] = [:]
     /// The lowest level each channel is sent.
     var minimum: [ChannelID: Level] = [:]
+    /// Channels sent to only when every chosen channel failed for good (not chosen otherwise).
+    var fallback: [ChannelID] = []
 
     init(routes: [Level: [ChannelID]] = [:], minimum: [ChannelID: Level] = [:]) {
         self.routes = routes
@@ -36,6 +39,13 @@ struct Routing: Sendable, Equatable {
                 }
             }
         }
+        if let names = configuration.list(Self.fallbackVariable) {
+            let ids = names.map { $0.lowercased() }
+            if let unknown = ids.first(where: { ChannelCatalogue.descriptor(for: $0) == nil }) {
+                throw .invalid(Self.fallbackVariable, "unknown channel \"\(unknown)\"; channels are: \(ChannelCatalogue.ids.joined(separator: ", "))")
+            }
+            fallback = ids
+        }
         for id in ChannelCatalogue.ids {
             let variable = Self.minimumVariable(id)
             guard let name = configuration[variable] else { continue }
@@ -50,7 +60,7 @@ struct Routing: Sendable, Equatable {
 
     /// The channels for a message of `level` among `configured` (catalogue order kept).
     func channels(for level: Level, among configured: [ChannelID]) -> [ChannelID] {
-        var chosen = configured
+        var chosen = configured.filter { !fallback.contains($0) }
         if let routed = routes[level] { chosen = configured.filter(routed.contains) }
         return chosen.filter { level >= (minimum[$0] ?? .info) }
     }

@@ -73,6 +73,10 @@ import Testing
             }
         }
         #expect(throws: ConfigurationError.self) { try Routing(configuration: Configuration(["MCP_PUSH_LEVEL_BARK": "loud"])) }
+        #expect(throws: ConfigurationError.self) { try Routing(configuration: Configuration(["MCP_PUSH_FALLBACK": "bark,pager"])) }
+        // A fallback channel is not chosen until the others failed.
+        let withFallback = try Routing(configuration: Configuration(["MCP_PUSH_FALLBACK": "webhook"]))
+        #expect(withFallback.channels(for: .error, among: ["bark", "webhook"]) == ["bark"])
     }
 
     @Test func theLevelChoosesChannelsUnlessTheCallNamesThem() async throws {
@@ -112,5 +116,46 @@ import Testing
         #expect(result.status == .skipped && result.reason == .level)
         #expect(result.message.contains("MCP_PUSH_LEVEL_"))
         await notifier.shutdown()
+    }
+}
+
+/// `MCP_PUSH_FALLBACK`: channels used only when every chosen channel failed for good.
+@Suite struct FallbackTests {
+    @Test func fallbackChannelsGetWhatEveryOtherChannelFailedToDeliver() async throws {
+        let barkAnswer = Mutex((status: 400, body: #"{"code":400,"message":"failed to get device token: failed to get [x] device token from database","timestamp":1732406400}"#))
+        let webhookTitles = Mutex<[String]>([])
+        try await FakeService.with({ _ in
+            let (status, body) = barkAnswer.withLock { $0 }
+            return .raw(body, status: status)
+        }) { bark in
+            try await FakeService.with({ request in
+                webhookTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
+                return .json(["ok": true])
+            }) { hook in
+                let notifier = try Notifier(configuration: Configuration([
+                    "BARK_PUSH": OutboxTests.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL, "MCP_PUSH_RETRIES": "0",
+                    "WEBHOOK_URL": hook.baseURL + "/hook", "WEBHOOK_METHOD": "POST", "WEBHOOK_BODY": "title: $title",
+                    "MCP_PUSH_FALLBACK": "webhook", "MCP_PUSH_DEDUP_SECONDS": "0", "MCP_PUSH_TIMEOUT": "1", "MCP_PUSH_DEADLINE": "1.5",
+                ]), store: .directory(try OutboxTests.temporaryDirectory()))
+                // Bark refuses for good: the fallback delivers, and the result says both.
+                let failed = try await notifier.send(title: "first", content: "x")
+                #expect(failed.results.map(\.channel) == ["bark", "webhook"])
+                #expect(failed.status == .partialSuccess && failed.message.contains("Fell back to webhook"))
+                // Bark delivers: the fallback stays quiet.
+                barkAnswer.withLock { $0 = (200, OutboxTests.barkSuccess) }
+                let delivered = try await notifier.send(title: "second", content: "x")
+                #expect(delivered.results.map(\.channel) == ["bark"] && delivered.status == .success)
+                // Bark is down (503: queued for a retry): not a failure for good, so no fallback.
+                barkAnswer.withLock { $0 = (503, "<html>503</html>") }
+                let queued = try await notifier.send(title: "third", content: "x")
+                #expect(queued.results.map(\.channel) == ["bark"] && queued.status == .queued)
+                // Named channels are sent as named.
+                barkAnswer.withLock { $0 = (400, #"{"code":400,"message":"bad"}"#) }
+                let named = try await notifier.send(title: "fourth", content: "x", channels: ["bark"])
+                #expect(named.results.map(\.channel) == ["bark"])
+                await notifier.shutdown()
+                #expect(webhookTitles.withLock { $0 } == ["first"])
+            }
+        }
     }
 }
