@@ -10,6 +10,8 @@ public struct Message: Sendable, Hashable {
     public var url: String?
     /// How urgent it is: each service says it in its own terms (Bark's level, ntfy's priority).
     public var level: Level
+    /// Sent without sound where the service allows (quiet hours).
+    public var silent = false
 
     public init(title: String, body: String, url: String? = nil, level: Level = .info) {
         self.title = title

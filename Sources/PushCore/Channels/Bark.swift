@@ -77,6 +77,8 @@ public struct Bark: Channel {
         case .warning, .error: body["level"] = "timeSensitive"
         case .critical: body["level"] = "critical"
         }
+        // Quiet hours: delivered to the notification list without sound or wake.
+        if message.silent { body["level"] = "passive" }
         let answer = try await context.perform(.json(endpoint, .object(body)))
         return answer.judge { json in
             json["code"]?.int == 200 ? .accepted : .rejected(json.reason(code: "code", message: "message"))

@@ -50,7 +50,8 @@ public struct Gotify: Channel {
         var body: [String: JSONValue] = [
             "title": .string(message.title),
             "message": .string(message.bodyOrTitle),
-            "priority": .int(max(priority, Self.priorityFloor(message.level))),
+            // Priority 0 keeps a quiet-hours message in Gotify without a notification.
+            "priority": .int(message.silent ? 0 : max(priority, Self.priorityFloor(message.level))),
         ]
         // Gotify's clients open `client::notification.click.url` when the notification is tapped.
         if let url = message.url { body["extras"] = ["client::notification": ["click": ["url": .string(url)]]] }

@@ -92,7 +92,7 @@ public struct Ntfy: Channel {
             if let url = message.url { members["click"] = .string(url) }
             // The level as ntfy's priority (never below NTFY_PRIORITY) and an emoji tag.
             let (floor, tag) = Self.priority(for: message.level)
-            members["priority"] = .int(max(priority, floor))
+            members["priority"] = .int(message.silent ? min(priority, 2) : max(priority, floor))
             if let tag { members["tags"] = [.string(tag)] }
             body = .object(members)
         }

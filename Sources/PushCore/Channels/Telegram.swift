@@ -93,7 +93,11 @@ public struct Telegram: Channel {
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        let body: JSONValue = ["chat_id": .string(chatID), "text": .string(message.text), "disable_web_page_preview": true]
+        var body: JSONValue = ["chat_id": .string(chatID), "text": .string(message.text), "disable_web_page_preview": true]
+        if message.silent, case .object(var members) = body {
+            members["disable_notification"] = true
+            body = .object(members)
+        }
         let answer = try await context.perform(.json("\(apiBase)/bot\(token)/sendMessage", body), proxy: proxy)
         return answer.judge { json in
             if json["ok"]?.bool == true { return .accepted }

@@ -122,6 +122,8 @@ public enum QueueReason: String, Sendable, Codable, CaseIterable {
     case interrupted
     /// Written ahead and left to a background mcp-push process at once (a hook must not wait on the network).
     case handedOver = "handed_over"
+    /// Held in the outbox until the quiet hours end (`MCP_PUSH_QUIET_MODE=hold`).
+    case quietHours = "quiet_hours"
 
     func explanation(until: Date, now: Date = Date()) -> String {
         let wait = until.timeIntervalSince(now)
@@ -131,6 +133,7 @@ public enum QueueReason: String, Sendable, Codable, CaseIterable {
         case .rateLimit: return wait < 1 ? "queued, goes out in order as the limit allows" : "queued, goes out \(when)"
         case .interrupted: return "interrupted; queued, the next mcp-push process to run sends it"
         case .handedOver: return "handed to a background mcp-push process, which sends it \(when)"
+        case .quietHours: return "held for the quiet hours; goes out when they end, \(when)"
         }
     }
 }

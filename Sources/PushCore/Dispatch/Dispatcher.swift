@@ -19,6 +19,8 @@ public struct DispatchSettings: Sendable {
     public var duplicateWindow: Duration = .seconds(60)
     /// Channels by level, when a call names none.
     var routing = Routing()
+    /// Hours in which messages below critical go silently or wait.
+    var quietHours: QuietHours?
 
     public init() {}
 
@@ -29,6 +31,7 @@ public struct DispatchSettings: Sendable {
         if let maximumAge = try configuration.seconds("MCP_PUSH_OUTBOX_MAX_AGE", in: 1...2_592_000) { outboxMaximumAge = maximumAge }
         if let window = try configuration.int("MCP_PUSH_DEDUP_SECONDS", in: 0...86_400) { duplicateWindow = .seconds(window) }
         routing = try Routing(configuration: configuration)
+        quietHours = try QuietHours(configuration: configuration)
         if let allowed = configuration.list("MCP_PUSH_CHANNELS") {
             let unknown = allowed.filter { ChannelCatalogue.descriptor(for: $0) == nil }
             guard unknown.isEmpty else {
@@ -131,8 +134,22 @@ struct Dispatcher: Sendable {
             }
         }
 
-        let note = misconfigured.isEmpty
+        var note = misconfigured.isEmpty
             ? "" : " Not sent to misconfigured channels: \(misconfigured.joined(separator: "; ")); see `mcp-push channels`."
+        // Quiet hours: below critical, sent without sound, or held in the outbox until they end (only where
+        // someone will send it then; otherwise silently now).
+        var message = message
+        var heldUntil: Date?
+        let now = Date()
+        if let quiet = settings.quietHours, quiet.applies(to: message.level, at: now) {
+            if quiet.mode == .hold, outbox.isWorked {
+                heldUntil = quiet.end(after: now)
+                note += " Held for the quiet hours (\(quiet.text), \(QuietHours.variable)); sent when they end."
+            } else {
+                message.silent = true
+                note += " Sent silently: quiet hours \(quiet.text) (\(QuietHours.variable))."
+            }
+        }
         if targets.isEmpty && unavailable.isEmpty {
             return Dispatch(result: DispatchResult(status: .error, message: Self.noChannelMessage(settings: settings) + note))
         }
@@ -150,7 +167,8 @@ struct Dispatcher: Sendable {
         var settlements: [(item: Int64, OutboxSettlement)] = []
         let handingOver = handOver && outbox.store.isPersistent
         for outcome in await deliver(
-            Array(zip(targets, fitted)), original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress, handOver: handingOver)
+            Array(zip(targets, fitted)), original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress, handOver: handingOver,
+            heldUntil: heldUntil)
         {
             results.append(outcome.result)
             if let settlement = outcome.settlement { settlements.append(settlement) }
@@ -169,7 +187,7 @@ struct Dispatcher: Sendable {
 
     private func deliver(
         _ targets: [(any Channel, Message)], original: Message, plan: [ChannelID: (item: Int64, admission: Admission)],
-        outbox: Outbox, progress: Progress?, handOver: Bool
+        outbox: Outbox, progress: Progress?, handOver: Bool, heldUntil: Date?
     ) async -> [Outcome] {
         let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
         let deadline = ContinuousClock.now + settings.deadline
@@ -178,7 +196,8 @@ struct Dispatcher: Sendable {
                 let planned = plan[channel.id]
                 group.addTask {
                     var outcome = await deliver(
-                        message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, handOver: handOver)
+                        message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, handOver: handOver,
+                        heldUntil: heldUntil)
                     outcome.result.truncated = message != original
                     log(outcome.result)
                     return outcome
@@ -197,8 +216,14 @@ struct Dispatcher: Sendable {
 
     private func deliver(
         _ message: Message, via channel: any Channel, planned: (item: Int64, admission: Admission)?, retrying: RetryingDelivery,
-        deadline: ContinuousClock.Instant, outbox: Outbox, handOver: Bool
+        deadline: ContinuousClock.Instant, outbox: Outbox, handOver: Bool, heldUntil: Date?
     ) async -> Outcome {
+        if let heldUntil, let planned {
+            let held = ChannelResult(
+                channel: channel.id, outcome: .queued(item: planned.item, until: heldUntil, reason: .quietHours, lastError: nil),
+                attempts: 0, durationMilliseconds: 0)
+            return Outcome(result: held, settlement: (planned.item, .reschedule(at: heldUntil, attempts: 0, lastError: nil, reason: .quietHours)))
+        }
         // Flood control: the message waits in the outbox, behind anything already waiting, rather than exceed the limit.
         if let planned {
             switch planned.admission {

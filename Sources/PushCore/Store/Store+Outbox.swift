@@ -29,6 +29,7 @@ package struct OutboxItem: Sendable, Equatable {
         target = row["target"]
         message = Message(
             title: row["title"], body: row["body"], url: row["url"], level: (row["level"] as String?).flatMap(Level.init(rawValue:)) ?? .info)
+        message.silent = (row["silent"] as Int?) == 1
         notificationID = row["notification_id"]
         reason = QueueReason(rawValue: row["reason"]) ?? .retry
         createdAt = Date(timeIntervalSince1970: row["created_at"])
@@ -97,14 +98,14 @@ extension Store {
     ) throws -> Int64 {
         try db.cachedStatement(
             sql: """
-                INSERT INTO outbox(channel, target, title, body, url, level, notification_id, reason, created_at, next_attempt_at,
-                                   expires_at, attempts, last_error, claimed_by, claimed_until)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox(channel, target, title, body, url, level, silent, notification_id, reason, created_at,
+                                   next_attempt_at, expires_at, attempts, last_error, claimed_by, claimed_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 channel, target, message.title, message.body, message.url, message.level == .info ? nil : message.level.rawValue,
-                notificationID, reason.rawValue, now.timeIntervalSince1970,
+                message.silent ? 1 : nil, notificationID, reason.rawValue, now.timeIntervalSince1970,
                 notBefore.timeIntervalSince1970, expiresAt?.timeIntervalSince1970, attempts, lastError, owner,
                 claimedUntil?.timeIntervalSince1970,
             ])

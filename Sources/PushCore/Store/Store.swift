@@ -199,6 +199,7 @@ public final class Store: Sendable {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN url TEXT")
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN level TEXT")
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN silent INTEGER")
             try db.execute(sql: "ALTER TABLE approval ADD COLUMN waiter_pid INTEGER")
         }
         do {
