@@ -148,7 +148,8 @@ public final class Approver: Sendable {
         failures.forEach { logger.warning("approval question not delivered: \($0)") }
         guard sent.contains(where: \.isSent) || reachedOthers else {
             _ = try? store.closeApproval(id: id, as: .withdrawn)
-            return .unavailable("no answering channel took the question: \(failures.joined(separator: "; "))")
+            let why = failures.isEmpty ? "no configured channel accepted it (see `mcp-push doctor`)" : failures.joined(separator: "; ")
+            return .unavailable("no answering channel took the question: \(why)")
         }
 
         let final = await wait(id: id, store: store, until: expires, heartbeat: heartbeat, waiting: waiting)

@@ -198,7 +198,8 @@ struct Dispatcher: Sendable {
                     var outcome = await deliver(
                         message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, handOver: handOver,
                         heldUntil: heldUntil)
-                    outcome.result.truncated = message != original
+                    // Cut, not merely marked or given its link: the service did not get the whole text.
+                    outcome.result.truncated = message != original.prepared(for: type(of: channel).descriptor, cutting: false)
                     log(outcome.result)
                     return outcome
                 }

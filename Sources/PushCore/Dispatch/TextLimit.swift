@@ -33,18 +33,20 @@ extension Message {
     static let truncationMarker = "…(truncated)"
 
     /// What a channel is sent: a link it has no field for ends the text, and the text is cut to the
-    /// service's limit before it, so the link is never what gets cut.
-    public func prepared(for descriptor: ChannelDescriptor) -> Message {
+    /// service's limit before it, so the link is never what gets cut. `cutting: false` gives the same
+    /// without the cut (to tell whether the service got the whole message).
+    public func prepared(for descriptor: ChannelDescriptor, cutting: Bool = true) -> Message {
+        let limit = cutting ? descriptor.maximumLength : nil
         var message = self
         // A service with no urgency of its own shows it at the start of the title, unless the title already
         // starts with a symbol (the hooks' and events' ✅ ❌ ⏳).
         if !descriptor.carriesLevels, let marker = level.marker, !title.startsWithSymbol {
             message.title = "\(marker) \(title)"
         }
-        guard let url, !descriptor.carriesLinks else { return message.fitted(to: descriptor.maximumLength) }
+        guard let url, !descriptor.carriesLinks else { return message.fitted(to: limit) }
         let suffix = "\n\n" + url
         message.url = nil
-        var plain = message.fitted(to: descriptor.maximumLength.map { $0.reserving($0.measure(suffix)) })
+        var plain = message.fitted(to: limit.map { $0.reserving($0.measure(suffix)) })
         plain.body = plain.body.isEmpty ? url : plain.body + suffix
         return plain
     }

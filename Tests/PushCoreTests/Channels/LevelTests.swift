@@ -55,6 +55,20 @@ import Testing
         #expect(Message(title: "Deploy", body: "x", level: .success).prepared(for: Telegram.descriptor).title == "Deploy")
     }
 
+    @Test func aMarkedTitleOrAnAddedLinkIsNotReportedAsCut() async throws {
+        try await FakeService.with(TelegramTests.service) { fake in
+            let notifier = try Notifier(configuration: Configuration([
+                "TG_BOT_TOKEN": TelegramTests.token, "TG_USER_ID": TelegramTests.chatID, "TG_API_HOST": fake.baseURL,
+            ]))
+            let whole = try await notifier.send(title: "Disk", content: "95%", url: "https://example.com/d", level: .warning)
+            #expect(whole.status == .success && whole.results.first?.truncated == false)
+            #expect(fake.lastRequest?.json?["text"]?.string == "⚠️ Disk\n\n95%\n\nhttps://example.com/d")
+            let long = try await notifier.send(title: "Log", content: String(repeating: "line\n", count: 2000), level: .warning)
+            #expect(long.results.first?.truncated == true)
+            await notifier.shutdown()
+        }
+    }
+
     @Test func routesAndMinimumsAreRead() throws {
         let routing = try Routing(configuration: Configuration([
             "MCP_PUSH_ROUTES": "critical, error = telegram,bark ; info=ntfy", "MCP_PUSH_LEVEL_DINGTALK": "Error",
