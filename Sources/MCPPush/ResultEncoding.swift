@@ -25,6 +25,7 @@ enum ResultSchema {
             "error": ["type": "string"],
             "duration_ms": ["type": "integer"],
             "attempts": ["type": "integer"],
+            "parts": ["type": "integer", "description": "How many messages a long text went as (split on line breaks)."],
             "queued": [
                 "type": "boolean",
                 "description": "Not delivered yet: kept in the outbox and retried in the background.",

@@ -30,7 +30,10 @@ enum Output {
     static func row(_ item: ChannelResult) -> [String] {
         let outcome = item.ok ? "ok" : item.queued ? "queued" : "FAILED"
         // The service got a shortened message: say so, or the reader thinks it arrived whole.
-        let result = item.truncated ? "\(outcome) (cut to fit)" : outcome
+        var notes: [String] = []
+        if item.parts > 1 { notes.append("in \(item.parts) messages") }
+        if item.truncated { notes.append("cut to fit") }
+        let result = notes.isEmpty ? outcome : "\(outcome) (\(notes.joined(separator: ", ")))"
         return [item.channel, result, "\(item.durationMilliseconds) ms", item.error ?? ""]
     }
 

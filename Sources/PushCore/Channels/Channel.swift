@@ -45,11 +45,15 @@ public struct ChannelDescriptor: Sendable {
     public let carriesLinks: Bool
     /// Whether `send` says a message's level in the service's own terms; otherwise the title is marked.
     public let carriesLevels: Bool
+    /// How many messages of `maximumLength` a long text may become (split on line breaks) before it is cut.
+    public let maximumParts: Int
 
     public init(
         id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable],
-        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil, carriesLinks: Bool = false, carriesLevels: Bool = false
+        rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil, carriesLinks: Bool = false, carriesLevels: Bool = false,
+        maximumParts: Int = 1
     ) {
+        self.maximumParts = maximumParts
         self.carriesLinks = carriesLinks
         self.carriesLevels = carriesLevels
         self.id = id

@@ -15,7 +15,8 @@ public struct Telegram: Channel {
             .optional("TG_PROXY_AUTH", secret: true, "proxy credentials as user:password"),
         ],
         rateLimits: [RateLimit(20, per: .seconds(60))],
-        maximumLength: .utf16(4096))
+        // Longer texts go as up to four messages, split on line breaks, rather than cut.
+        maximumLength: .utf16(4096), maximumParts: 4)
 
     /// What BotFather hands out: the bot's numeric id, a colon, then the secret part.
     static var tokenPattern: Regex<Substring> { /^[0-9]+:[A-Za-z0-9_-]+$/ }
@@ -93,8 +94,21 @@ public struct Telegram: Channel {
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        var body: JSONValue = ["chat_id": .string(chatID), "text": .string(message.text), "disable_web_page_preview": true]
-        if message.silent, case .object(var members) = body {
+        let parts = Self.descriptor.maximumLength!.split(message.text)
+        var delivery = Delivery.delivered(status: nil)
+        for (index, part) in parts.enumerated() {
+            delivery = try await send(part, silent: message.silent, context: context)
+            guard delivery.ok else {
+                if parts.count > 1, let error = delivery.error { delivery.error = "part \(index + 1) of \(parts.count): \(error)" }
+                return delivery
+            }
+        }
+        return delivery
+    }
+
+    private func send(_ text: String, silent: Bool, context: DeliveryContext) async throws -> Delivery {
+        var body: JSONValue = ["chat_id": .string(chatID), "text": .string(text), "disable_web_page_preview": true]
+        if silent, case .object(var members) = body {
             members["disable_notification"] = true
             body = .object(members)
         }

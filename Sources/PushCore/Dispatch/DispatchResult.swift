@@ -78,6 +78,8 @@ public struct ChannelResult: Sendable, Equatable {
     public var durationMilliseconds: Int
     /// The message was cut to the service's size limit.
     public var truncated = false
+    /// How many messages the text went as (a long text split on line breaks, e.g. on Telegram).
+    public var parts = 1
 
     public init(
         channel: ChannelID, outcome: Outcome, statusCode: Int? = nil, attempts: Int, durationMilliseconds: Int,
@@ -183,6 +185,7 @@ extension ChannelResult {
         members.append(("attempts", .int(attempts)))
         if queued { members.append(("queued", .bool(true))) }
         if truncated { members.append(("truncated", .bool(true))) }
+        if parts > 1 { members.append(("parts", .int(parts))) }
         return .object(members)
     }
 }

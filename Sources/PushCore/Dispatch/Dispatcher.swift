@@ -199,7 +199,9 @@ struct Dispatcher: Sendable {
                         message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, handOver: handOver,
                         heldUntil: heldUntil)
                     // Cut, not merely marked or given its link: the service did not get the whole text.
-                    outcome.result.truncated = message != original.prepared(for: type(of: channel).descriptor, cutting: false)
+                    let descriptor = type(of: channel).descriptor
+                    outcome.result.truncated = message != original.prepared(for: descriptor, cutting: false)
+                    if descriptor.maximumParts > 1, let limit = descriptor.maximumLength { outcome.result.parts = limit.split(message.text).count }
                     log(outcome.result)
                     return outcome
                 }

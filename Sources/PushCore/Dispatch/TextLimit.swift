@@ -19,6 +19,62 @@ public enum TextLimit: Sendable, Equatable {
         }
     }
 
+    /// The same unit with another size.
+    func resized(to size: Int) -> TextLimit {
+        switch self {
+        case .bytes: return .bytes(size)
+        case .characters: return .characters(size)
+        case .utf16: return .utf16(size)
+        }
+    }
+
+    /// `parts` times the limit: what a text split into that many messages may hold.
+    func times(_ parts: Int) -> TextLimit {
+        switch self {
+        case .bytes(let n): return .bytes(n * parts)
+        case .characters(let n): return .characters(n * parts)
+        case .utf16(let n): return .utf16(n * parts)
+        }
+    }
+
+    /// `text` in pieces that each fit, split after line breaks (inside a line only when the line alone is
+    /// too long, then at a character): joined again, they are the text.
+    public func split(_ text: String) -> [String] {
+        guard measure(text) > limit else { return [text] }
+        var parts: [String] = []
+        var current = ""
+        var size = 0
+        func flush() {
+            if !current.isEmpty { parts.append(current) }
+            current = ""
+            size = 0
+        }
+        var lines = text.components(separatedBy: "\n").map { $0 + "\n" }
+        lines[lines.count - 1].removeLast()
+        for line in lines {
+            let lineSize = measure(line)
+            if size + lineSize <= limit {
+                current += line
+                size += lineSize
+                continue
+            }
+            flush()
+            if lineSize <= limit {
+                current = line
+                size = lineSize
+                continue
+            }
+            for character in line {
+                let characterSize = measure(String(character))
+                if size + characterSize > limit { flush() }
+                current.append(character)
+                size += characterSize
+            }
+        }
+        flush()
+        return parts
+    }
+
     /// The same limit with `room` of it taken (by a link kept whole at the end).
     func reserving(_ room: Int) -> TextLimit {
         switch self {
@@ -36,19 +92,28 @@ extension Message {
     /// service's limit before it, so the link is never what gets cut. `cutting: false` gives the same
     /// without the cut (to tell whether the service got the whole message).
     public func prepared(for descriptor: ChannelDescriptor, cutting: Bool = true) -> Message {
-        let limit = cutting ? descriptor.maximumLength : nil
         var message = self
         // A service with no urgency of its own shows it at the start of the title, unless the title already
         // starts with a symbol (the hooks' and events' ✅ ❌ ⏳).
         if !descriptor.carriesLevels, let marker = level.marker, !title.startsWithSymbol {
             message.title = "\(marker) \(title)"
         }
+        let limit = cutting ? message.limit(for: descriptor) : nil
         guard let url, !descriptor.carriesLinks else { return message.fitted(to: limit) }
         let suffix = "\n\n" + url
         message.url = nil
         var plain = message.fitted(to: limit.map { $0.reserving($0.measure(suffix)) })
         plain.body = plain.body.isEmpty ? url : plain.body + suffix
         return plain
+    }
+
+    /// How much of the text a service takes: its limit, or for one that takes several messages, what
+    /// its first `maximumParts` messages hold once split on line breaks.
+    func limit(for descriptor: ChannelDescriptor) -> TextLimit? {
+        guard let one = descriptor.maximumLength, descriptor.maximumParts > 1 else { return descriptor.maximumLength }
+        let pieces = one.split(text + (url.map { "\n\n" + $0 } ?? ""))  // as the service will get it
+        guard pieces.count > descriptor.maximumParts else { return one.times(descriptor.maximumParts) }
+        return one.resized(to: one.measure(pieces.prefix(descriptor.maximumParts).joined()))
     }
 
     /// The message cut to fit `limit` (measured on ``text``, as most services receive it),

@@ -63,10 +63,41 @@ import Testing
             let whole = try await notifier.send(title: "Disk", content: "95%", url: "https://example.com/d", level: .warning)
             #expect(whole.status == .success && whole.results.first?.truncated == false)
             #expect(fake.lastRequest?.json?["text"]?.string == "⚠️ Disk\n\n95%\n\nhttps://example.com/d")
-            let long = try await notifier.send(title: "Log", content: String(repeating: "line\n", count: 2000), level: .warning)
-            #expect(long.results.first?.truncated == true)
+            let long = try await notifier.send(title: "Log", content: String(repeating: "line\n", count: 5000), level: .warning)
+            #expect(long.results.first?.truncated == true && long.results.first?.parts == 4)
             await notifier.shutdown()
         }
+    }
+
+    /// Telegram takes 4096 characters a message: a longer text goes as several, split after line breaks.
+    @Test func aLongTelegramMessageIsSplitOnLineBreaks() async throws {
+        try await FakeService.with(TelegramTests.service) { fake in
+            let notifier = try Notifier(configuration: Configuration([
+                "TG_BOT_TOKEN": TelegramTests.token, "TG_USER_ID": TelegramTests.chatID, "TG_API_HOST": fake.baseURL,
+            ]))
+            let lines = (1...420).map { "\($0): 日志日志日志日志日志 build step" }
+            let body = lines.joined(separator: "\n")  // about 10 000 characters
+            let result = try await notifier.send(title: "Build log", content: body)
+            #expect(result.status == .success)
+            let item = try #require(result.results.first)
+            #expect(item.parts == 3 && !item.truncated)
+            let texts = fake.requests.compactMap { $0.json?["text"]?.string }
+            #expect(texts.count == 3)
+            #expect(texts.allSatisfy { $0.utf16.count <= 4096 && !$0.hasPrefix("\n") })
+            #expect(texts.joined() == "Build log\n\n" + body)  // nothing lost, nothing doubled
+            #expect(texts.dropFirst().allSatisfy { $0.first?.isNumber == true })  // each part starts at a line
+            await notifier.shutdown()
+        }
+    }
+
+    @Test func splittingKeepsEveryCharacter() {
+        let limit = TextLimit.utf16(10)
+        #expect(limit.split("short") == ["short"])
+        #expect(limit.split("aaaa\nbbbb\ncccc") == ["aaaa\nbbbb\n", "cccc"])
+        #expect(limit.split("0123456789abcdef") == ["0123456789", "abcdef"])
+        #expect(limit.split("👍👍👍👍👍👍") == ["👍👍👍👍👍", "👍"])  // never inside a character
+        let text = (0..<50).map { "line \($0) 😀" }.joined(separator: "\n")
+        #expect(TextLimit.utf16(64).split(text).joined() == text)
     }
 
     @Test func routesAndMinimumsAreRead() throws {
