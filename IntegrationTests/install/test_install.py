@@ -297,6 +297,24 @@ def test_doctor_says_when_nothing_would_be_sent(binary, tmp_path):
     assert "Claude Code: mcp-push is not set up; run `mcp-push install claude`" in again.stdout
 
 
+def test_doctor_says_how_levels_route_and_who_answers(binary, tmp_path):
+    home = Home(tmp_path, binary, ())
+    env = {"BARK_PUSH": "DoctorDeviceKey0123", "TG_BOT_TOKEN": "123:secretbit", "TG_USER_ID": "42",
+           "MCP_PUSH_ROUTES": "critical,error=telegram;info=bark", "MCP_PUSH_LEVEL_BARK": "success", "MCP_PUSH_QUIET_HOURS": "22:00-07:30",
+           "MCP_PUSH_QUIET_MODE": "hold"}
+    done = home.run("doctor", "--json", env=env)
+    details = {c["area"]: [] for c in json.loads(done.stdout)["checks"]}
+    for check in json.loads(done.stdout)["checks"]:
+        details[check["area"]].append(check["detail"])
+    assert "error messages go to telegram (MCP_PUSH_ROUTES)" in details["Delivery"]
+    assert "bark gets success messages and up (MCP_PUSH_LEVEL_BARK)" in details["Delivery"]
+    assert "quiet hours 22:00-07:30 (held until they end, below critical)" in details["Delivery"]
+    assert any(d.startswith("permission prompts and notify_ask answered from telegram") for d in details["Approvals"])
+    assert "secretbit" not in done.stdout
+    bad = home.run("doctor", env={**env, "MCP_PUSH_ROUTES": "urgent=bark"})
+    assert bad.returncode != 0 and "MCP_PUSH_ROUTES" in bad.stdout + bad.stderr
+
+
 def test_the_installed_hook_command_runs_as_the_agent_would_run_it(binary, tmp_path):
     home = Home(tmp_path, binary, ())
     assert home.run("install", "claude").returncode == 0

@@ -92,6 +92,15 @@ public final class Notifier: Sendable {
     /// How long one call may take, retries included (`MCP_PUSH_DEADLINE`).
     public var callDeadline: Duration { dispatcher.settings.deadline }
 
+    /// Routes, minimums, fallback and quiet hours in words (empty when none are set).
+    public var deliveryRules: [String] {
+        var lines = dispatcher.settings.routing.summary
+        if let quiet = dispatcher.settings.quietHours {
+            lines.append("quiet hours \(quiet.text) (\(quiet.mode == .hold ? "held until they end" : "sent silently"), below critical)")
+        }
+        return lines
+    }
+
     /// How long one attempt may take (`MCP_PUSH_TIMEOUT`).
     public var attemptTimeout: Duration { dispatcher.settings.timeout }
 

@@ -58,6 +58,19 @@ struct Routing: Sendable, Equatable {
 
     static func minimumVariable(_ id: ChannelID) -> String { "MCP_PUSH_LEVEL_\(id.uppercased())" }
 
+    /// The rules in words, for `mcp-push doctor`.
+    var summary: [String] {
+        var lines: [String] = []
+        for level in Level.allCases.reversed() {
+            if let channels = routes[level] { lines.append("\(level.rawValue) messages go to \(channels.joined(separator: ", ")) (\(Self.routesVariable))") }
+        }
+        for (id, level) in minimum.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(id) gets \(level.rawValue) messages and up (\(Self.minimumVariable(id)))")
+        }
+        if !fallback.isEmpty { lines.append("\(fallback.joined(separator: ", ")) only when the others failed for good (\(Self.fallbackVariable))") }
+        return lines
+    }
+
     /// The channels for a message of `level` among `configured` (catalogue order kept).
     func channels(for level: Level, among configured: [ChannelID]) -> [ChannelID] {
         var chosen = configured.filter { !fallback.contains($0) }

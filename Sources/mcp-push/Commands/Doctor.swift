@@ -120,6 +120,10 @@ struct Doctor: AsyncParsableCommand {
             checks.append(Check(area: "Approvals", state: .broken, detail: error.description))
         }
 
+        for rule in notifier.deliveryRules {
+            checks.append(Check(area: "Delivery", state: .info, detail: rule))
+        }
+
         let directory = Store.directory(configuration: configuration)
         if let problem = await notifier.storeProblem {
             checks.append(Check(area: "State", state: .broken, detail: "\(directory): \(problem) (history and the outbox would not outlive a process)"))
