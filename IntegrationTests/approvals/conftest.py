@@ -3,11 +3,14 @@ pointing at them with a private state directory, and the hook run in the backgro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -85,3 +88,31 @@ def start_hook(binary: str, env: dict[str, str], agent: str, payload: str) -> su
 def finish(process: subprocess.Popen, seconds: float = 60) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=seconds)
     return process.returncode, out.decode(), err.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _up(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def http_server(binary: str, env: dict[str, str], port: int):
+    """`mcp-push serve --transport http` on `port`, once it answers /healthz; stopped (SIGTERM) at the end."""
+    process = subprocess.Popen([binary, "serve", "--transport", "http", "--port", str(port)], env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: _up(port), 20), "the HTTP server did not start"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)

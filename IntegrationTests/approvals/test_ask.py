@@ -11,7 +11,7 @@ import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from conftest import finish
+from conftest import finish, free_port, http_server
 
 
 def params(binary: str, env: dict[str, str]) -> StdioServerParameters:
@@ -96,35 +96,17 @@ def test_ask_command_exit_codes(binary, telegram, telegram_env):
 
 
 def test_notify_ask_over_streamable_http(binary, telegram, telegram_env):
-    import socket
-    import urllib.request
+    port = free_port()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([binary, "serve", "--transport", "http", "--port", str(port)], env={**os.environ, **telegram_env},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = 20
-        while deadline > 0:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-                break
-            except OSError:
-                threading.Event().wait(0.2)
-                deadline -= 0.2
+    def person():
+        telegram.press(telegram.wait_for_message(seconds=30), "no")
 
-        def person():
-            telegram.press(telegram.wait_for_message(seconds=30), "no")
+    async def main():
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            assert client.protocol_version == "2026-07-28"
+            return await client.call_tool("notify_ask", {"question": "Ship it?", "options": ["yes", "no"], "timeout_seconds": 30})
 
-        async def main():
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-                assert client.protocol_version == "2026-07-28"
-                return await client.call_tool("notify_ask", {"question": "Ship it?", "options": ["yes", "no"], "timeout_seconds": 30})
-
+    with http_server(binary, telegram_env, port):
         threading.Thread(target=person, daemon=True).start()
         result = anyio.run(main)
-        assert result.structured_content["status"] == "answered" and result.structured_content["answer"] == "no"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    assert result.structured_content["status"] == "answered" and result.structured_content["answer"] == "no"

@@ -5,20 +5,16 @@ Seeing the page never decides; forged, cross-site and replayed posts are refused
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import finish, permission_payload, start_hook, wait_until
+from conftest import finish, free_port, http_server, permission_payload, start_hook, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 from fake_services import FakeBark, FakeWebhook  # noqa: E402
@@ -26,12 +22,6 @@ from fake_services import FakeBark, FakeWebhook  # noqa: E402
 DEVICE_KEY = "ApprovalsBarkKey0123456789"
 
 ALLOW = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": {"behavior": "allow"}}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -54,20 +44,8 @@ def web_env(base_env, webhook):
 
 @pytest.fixture()
 def server(binary, web_env):
-    process = subprocess.Popen([binary, "serve", "--transport", "http", "--port", web_env["PORT"]], env={**os.environ, **web_env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert wait_until(lambda: _up(web_env["PORT"]), 20), "the HTTP server did not start"
-    yield process
-    process.terminate()
-    process.wait(timeout=20)
-
-
-def _up(port: str) -> bool:
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-        return True
-    except OSError:
-        return False
+    with http_server(binary, web_env, int(web_env["PORT"])) as process:
+        yield process
 
 
 @pytest.fixture()

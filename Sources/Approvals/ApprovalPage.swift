@@ -34,7 +34,7 @@ public struct ApprovalPages: Sendable {
         // only our processes can make them): the POST is the answer, bound to that one option.
         let buttons = record.options.enumerated().map { index, label in
             """
-            <form method="post" action="\(Self.pathPrefix)\(token.text)"><input type="hidden" name="answer" value="\(signer.derive(from: token, choice: index).text)"><button type="submit">\(escape(label))</button></form>
+            <form method="post" action="\(Self.pathPrefix)\(token.text)"><input type="hidden" name="answer" value="\(signer.derive(from: token, choice: index).text)"><button type="submit">\(HTMLText.escaped(label))</button></form>
             """
         }.joined(separator: "\n")
         return Page(
@@ -42,8 +42,8 @@ public struct ApprovalPages: Sendable {
             html: Self.document(
                 title: record.title,
                 body: """
-                    <h1>\(escape(record.title))</h1>
-                    <pre>\(escape(record.detail))</pre>
+                    <h1>\(HTMLText.escaped(record.title))</h1>
+                    <pre>\(HTMLText.escaped(record.detail))</pre>
                     <p class="expires">Open until \(Self.time(record.expiresAt)).</p>
                     <div class="buttons">\(buttons)</div>
                     """))
@@ -65,7 +65,7 @@ public struct ApprovalPages: Sendable {
                 status: 200,
                 html: Self.document(
                     title: "Answered",
-                    body: "<h1>\(escape(record.answerLabel ?? "Answered"))</h1><p>Your answer was sent. You can close this page.</p>"))
+                    body: "<h1>\(HTMLText.escaped(record.answerLabel ?? "Answered"))</h1><p>Your answer was sent. You can close this page.</p>"))
         case .alreadyClosed(let record):
             logger.info("approval page: an answer after the question was closed (\(record.state.rawValue)) changed nothing")
             return Self.closed(record)
@@ -86,11 +86,11 @@ public struct ApprovalPages: Sendable {
     static func closed(_ record: ApprovalRecord) -> Page {
         let text: String
         switch record.state {
-        case .answered: text = "Already decided: \(escape(record.answerLabel ?? "answered"))\(record.answeredVia.map { " (\(escape($0)))" } ?? "")."
+        case .answered: text = "Already decided: \(HTMLText.escaped(record.answerLabel ?? "answered"))\(record.answeredVia.map { " (\(HTMLText.escaped($0)))" } ?? "")."
         case .withdrawn: text = "Already decided elsewhere."
         case .expired, .pending: text = "This question expired."
         }
-        return Page(status: 409, html: document(title: "Closed", body: "<h1>\(escape(record.title))</h1><p class=\"closed\">\(text)</p>"))
+        return Page(status: 409, html: document(title: "Closed", body: "<h1>\(HTMLText.escaped(record.title))</h1><p class=\"closed\">\(text)</p>"))
     }
 
     static func sameHost(origin: String, host: String?) -> Bool {
@@ -116,27 +116,10 @@ public struct ApprovalPages: Sendable {
         """
         <!doctype html>
         <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="robots" content="noindex"><title>\(escape(title)) · mcp-push</title>
+        <meta name="robots" content="noindex"><title>\(HTMLText.escaped(title)) · mcp-push</title>
         <style>body{font:16px system-ui,sans-serif;margin:1.5em;max-width:40em}pre{white-space:pre-wrap;background:#f4f4f4;padding:.8em}
         .buttons{display:flex;gap:1em;flex-wrap:wrap}button{font-size:1.2em;padding:.6em 1.6em}</style></head>
         <body>\(body)</body></html>
         """
     }
-}
-
-/// Text for HTML: what the agent or the user wrote is shown, never interpreted.
-func escape(_ text: String) -> String {
-    var result = ""
-    result.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        case "'": result += "&#39;"
-        default: result.append(character)
-        }
-    }
-    return result
 }

@@ -21,16 +21,8 @@ public struct ApprovalSettings: Sendable, Equatable {
         enabled = try configuration.bool(Self.switchVariable)
         timeout = try configuration.seconds(Self.timeoutVariable, in: 5...3600) ?? .seconds(120)
         if let url = configuration[Self.publicURLVariable] {
-            publicURL = try Configuration.validatedURL(url, variable: Self.publicURLVariable).trimmingTrailingSlashes()
+            publicURL = try Configuration.validatedURL(url, variable: Self.publicURLVariable).trimmingSuffix("/")
         }
         telegramPoll = try configuration.seconds(Self.pollVariable, in: 1...50) ?? .seconds(25)
-    }
-}
-
-extension String {
-    func trimmingTrailingSlashes() -> String {
-        var text = self
-        while text.hasSuffix("/") { text.removeLast() }
-        return text
     }
 }

@@ -107,7 +107,7 @@ public final class Approver: Sendable {
         let page = OneTimeToken()
         let id = OneTimeToken().text
         let now = Date()
-        let expires = now.addingTimeInterval(question.timeout.inSeconds)
+        let expires = now.addingTimeInterval(question.timeout.seconds)
         // The page works only where the server can see the request: in the shared store.
         let link = store.isPersistent ? settings.publicURL.map { "\($0)\(ApprovalPages.pathPrefix)\(page.text)" } : nil
         var digests = answers.enumerated().map { (digest: signer.digest($1), purpose: TokenPurpose.answer($0)) }
@@ -206,7 +206,7 @@ public final class Approver: Sendable {
             if now >= expires || Task.isCancelled {
                 return try? store.closeApproval(id: id, as: Task.isCancelled ? .withdrawn : .expired)
             }
-            if let waiting, now.timeIntervalSince(lastBeat) >= heartbeat.inSeconds {
+            if let waiting, now.timeIntervalSince(lastBeat) >= heartbeat.seconds {
                 lastBeat = now
                 await waiting(.seconds(expires.timeIntervalSince(now)))
             }
@@ -282,7 +282,3 @@ public final class Approver: Sendable {
     }
 }
 
-extension Duration {
-    /// The duration as a number of seconds.
-    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -136,13 +136,10 @@ struct TelegramAnswers: Sendable {
         } else {
             reply = ""  // not one of ours: acknowledge quietly
         }
-        var body: JSONValue = ["callback_query_id": .string(callbackID)]
-        if !reply.isEmpty, case .object(var members) = body {
-            members["text"] = .string(reply)
-            if alert { members["show_alert"] = true }
-            body = .object(members)
-        }
-        do { _ = try await call("answerCallbackQuery", body) } catch {
+        var body: [String: JSONValue] = ["callback_query_id": .string(callbackID)]
+        if !reply.isEmpty { body["text"] = .string(reply) }
+        if alert { body["show_alert"] = true }
+        do { _ = try await call("answerCallbackQuery", .object(body)) } catch {
             logger.info("Telegram answerCallbackQuery: \(redact(String(describing: error)))")
         }
     }

@@ -62,9 +62,9 @@ enum AskTool {
         let timeout = question.timeout
         let outcome = await approver.ask(question, waiting: { left in
             guard let progress else { return }
-            let elapsed = (timeout - left).inSeconds
+            let elapsed = (timeout - left).seconds
             await progress.report(
-                progress: max(0, elapsed), total: timeout.inSeconds, message: "waiting for the user's answer (\(Int(left.inSeconds)) s left)")
+                progress: max(0, elapsed), total: timeout.seconds, message: "waiting for the user's answer (\(Int(left.seconds)) s left)")
         })
         return result(for: outcome, options: question.options)
     }

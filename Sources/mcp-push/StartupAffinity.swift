@@ -39,7 +39,7 @@ enum StartupAffinity {
             guard sched_setaffinity(0, size, &one) == 0 else { return }
             let restore = original
             Thread.detachNewThread {
-                Thread.sleep(forTimeInterval: window.secondsValue)
+                Thread.sleep(forTimeInterval: window.seconds)
                 // Twice: a thread created while the first pass ran may have inherited the pin.
                 for _ in 0..<2 {
                     var set = restore

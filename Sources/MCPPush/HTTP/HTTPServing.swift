@@ -29,11 +29,6 @@ extension HTTPServingOptions {
     }
 }
 
-extension String {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}
 
 extension PushServer {
     /// Serves MCP over Streamable HTTP until SIGINT or SIGTERM, then lets in-flight calls finish.

@@ -81,26 +81,22 @@ public struct Ntfy: Channel {
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        var body: JSONValue = [
+        // The level as ntfy's priority (never below NTFY_PRIORITY; at most 2 in quiet hours) and an emoji tag.
+        let (floor, tag) = Self.priority(for: message.level)
+        var body: [String: JSONValue] = [
             "topic": .string(topic),
             "title": .string(message.title),
             "message": .string(message.bodyOrTitle),
-            "priority": .int(priority),
+            "priority": .int(message.silent ? min(priority, 2) : max(priority, floor)),
         ]
+        if let url = message.url { body["click"] = .string(url) }
+        if let tag { body["tags"] = [.string(tag)] }
         var headers: [(String, String)] = []
-        if case .object(var members) = body {
-            if let url = message.url { members["click"] = .string(url) }
-            // The level as ntfy's priority (never below NTFY_PRIORITY) and an emoji tag.
-            let (floor, tag) = Self.priority(for: message.level)
-            members["priority"] = .int(message.silent ? min(priority, 2) : max(priority, floor))
-            if let tag { members["tags"] = [.string(tag)] }
-            body = .object(members)
-        }
         if let authorization { headers.append(("Authorization", authorization)) }
         // The JSON form wants actions as objects; the header keeps the user's own syntax and lets
         // ntfy parse it (a JSON publish carries headers through).
         if let actions { headers.append(("X-Actions", Self.headerValue(actions))) }
-        let answer = try await context.perform(.json(server + "/", body, headers: headers))
+        let answer = try await context.perform(.json(server + "/", .object(body), headers: headers))
         return answer.judge { json in
             if json["id"]?.string != nil { return .accepted }
             guard let code = json["code"]?.int else { return .unexpected(answer) }

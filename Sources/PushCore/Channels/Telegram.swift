@@ -107,12 +107,9 @@ public struct Telegram: Channel {
     }
 
     private func send(_ text: String, silent: Bool, context: DeliveryContext) async throws -> Delivery {
-        var body: JSONValue = ["chat_id": .string(chatID), "text": .string(text), "disable_web_page_preview": true]
-        if silent, case .object(var members) = body {
-            members["disable_notification"] = true
-            body = .object(members)
-        }
-        let answer = try await context.perform(.json("\(apiBase)/bot\(token)/sendMessage", body), proxy: proxy)
+        var body: [String: JSONValue] = ["chat_id": .string(chatID), "text": .string(text), "disable_web_page_preview": true]
+        if silent { body["disable_notification"] = true }
+        let answer = try await context.perform(.json("\(apiBase)/bot\(token)/sendMessage", .object(body)), proxy: proxy)
         return answer.judge { json in
             if json["ok"]?.bool == true { return .accepted }
             guard let code = json["error_code"]?.int else { return .unexpected(answer) }

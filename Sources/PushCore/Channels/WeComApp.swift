@@ -105,7 +105,7 @@ public struct WeComApp: Channel {
             // A text card opens the link from its button; its description is HTML of at most 512 bytes.
             body["msgtype"] = "textcard"
             body["textcard"] = [
-                "title": .string(Self.prefix(message.title, bytes: 128)),
+                "title": .string(Message.prefix(of: message.title, fitting: 128, in: .bytes(128))),
                 "description": .string(Self.cardDescription(message.bodyOrTitle)),
                 "url": .string(link), "btntxt": "Open",
             ]
@@ -130,24 +130,10 @@ public struct WeComApp: Channel {
         return result
     }
 
-    static func prefix(_ text: String, bytes limit: Int) -> String {
-        var result = ""
-        for character in text {
-            if result.utf8.count + String(character).utf8.count > limit { break }
-            result.append(character)
-        }
-        return result
-    }
 
     /// Plain text as the HTML an mpnews article shows: escaped, line breaks kept.
     static func html(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;")
-            .replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
-            .replacingOccurrences(of: "'", with: "&#39;")
-            .replacingOccurrences(of: "\r\n", with: "\n")
-            .replacingOccurrences(of: "\n", with: "<br>")
+        HTMLText.escaped(text).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "<br>")
     }
 
     enum TokenOutcome {

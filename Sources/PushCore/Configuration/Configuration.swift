@@ -168,7 +168,7 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
 }
 
 extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
+    package func trimmingSuffix(_ suffix: String) -> String {
         var result = self
         while result.hasSuffix(suffix) { result.removeLast(suffix.count) }
         return result

@@ -135,7 +135,8 @@ extension Message {
         return cut
     }
 
-    private static func prefix(of text: String, fitting room: Int, in limit: TextLimit) -> String {
+    /// The longest start of `text` that measures at most `room`, cut between characters.
+    static func prefix(of text: String, fitting room: Int, in limit: TextLimit) -> String {
         var used = 0
         var end = text.startIndex
         for index in text.indices {

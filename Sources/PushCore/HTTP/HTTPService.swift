@@ -108,7 +108,8 @@ public final class HTTPService: Sendable {
 
     public init() {}
 
-    public func perform(_ request: HTTPRequestSpec, timeout: Duration, proxy: HTTPProxy? = nil) async throws -> HTTPAnswer {
+    /// The request as async-http-client sends it; one that cannot be sent as built is refused here.
+    private func outgoing(_ request: HTTPRequestSpec) throws -> HTTPClientRequest {
         if let reason = request.unsendableReason { throw TransportError(reason: reason, isTransient: false, url: request.url) }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = request.method
@@ -119,6 +120,11 @@ public final class HTTPService: Sendable {
         if let body = request.body {
             outgoing.body = .bytes(ByteBuffer(bytes: body))
         }
+        return outgoing
+    }
+
+    public func perform(_ request: HTTPRequestSpec, timeout: Duration, proxy: HTTPProxy? = nil) async throws -> HTTPAnswer {
+        let outgoing = try outgoing(request)
         do {
             let response = try await client(for: proxy).execute(outgoing, deadline: .now() + TimeAmount(timeout))
             // What a verdict needs is the start of the body: an answer over the cap is cut, never a failure
@@ -144,11 +150,7 @@ public final class HTTPService: Sendable {
     package func streamLines(
         _ request: HTTPRequestSpec, timeout: Duration, handle: @Sendable (String) async -> Bool
     ) async throws -> Int {
-        if let reason = request.unsendableReason { throw TransportError(reason: reason, isTransient: false, url: request.url) }
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = request.method
-        outgoing.headers.add(name: "User-Agent", value: "mcp-push/\(PushCoreVersion.current)")
-        for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
+        let outgoing = try outgoing(request)
         do {
             let response = try await client(for: nil).execute(outgoing, deadline: .now() + TimeAmount(timeout))
             guard response.status.code / 100 == 2 else { return Int(response.status.code) }

@@ -175,7 +175,7 @@ extension Store {
                     INSERT INTO lease(name, holder, until) VALUES (?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, until = excluded.until
                     """,
-                arguments: [name, holder, now.timeIntervalSince1970 + Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18])
+                arguments: [name, holder, now.timeIntervalSince1970 + duration.seconds])
             return true
         }
     }

@@ -60,43 +60,35 @@ struct Ask: AsyncParsableCommand {
         let choices = option.isEmpty ? ["Yes", "No"] : option
         let firstLine = question.split(whereSeparator: \.isNewline).first.map(String.init) ?? question
         let store = await runtime.notifier.store
-        let asked = AskedQuestion()
-        let stop = SignalWatch.onTermination {
-            if let id = asked.id { _ = try? store.closeApproval(id: id, as: .withdrawn) }
-            _exit(4)
-        }
+        let stop = WithdrawOnStop(store: store, exitStatus: 4)
         let outcome = await approver.ask(
             ApprovalQuestion(kind: .question, title: "❓ " + String(firstLine.prefix(80)), detail: question, options: choices, timeout: .seconds(timeout)),
-            created: { asked.id = $0 })
+            created: stop.asked)
         stop.cancel()
         await runtime.notifier.shutdown()
+        let report: OrderedJSON
+        let status: ExitCode
         switch outcome {
         case .answered(let answer):
-            Output.write(json ? #"{"status":"answered","answer":\#(quoted(answer.label)),"answer_index":\#(answer.choice),"answered_by":\#(quoted(answer.by)),"channel":\#(quoted(answer.via))}"# : answer.label)
+            report = [
+                "status": "answered", "answer": .string(answer.label), "answer_index": .int(answer.choice),
+                "answered_by": .string(answer.by), "channel": .string(answer.via),
+            ]
+            status = .success
+            if !json { Output.write(answer.label) }
         case .timedOut:
-            if json { Output.write(#"{"status":"timeout"}"#) } else { Output.writeError("mcp-push: nobody answered within \(timeout) s") }
-            throw ExitCode(3)
+            report = ["status": "timeout"]
+            status = ExitCode(3)
+            if !json { Output.writeError("mcp-push: nobody answered within \(timeout) s") }
         case .withdrawn:
-            if json { Output.write(#"{"status":"withdrawn"}"#) }
-            throw ExitCode(4)
+            report = ["status": "withdrawn"]
+            status = ExitCode(4)
         case .unavailable(let reason):
-            if json { Output.write(#"{"status":"unavailable","message":\#(quoted(reason))}"#) }
+            report = ["status": "unavailable", "message": .string(reason)]
+            status = ExitCode(2)
             Output.writeError("mcp-push: the question could not be asked: \(reason)")
-            throw ExitCode(2)
         }
-    }
-
-    private func quoted(_ text: String) -> String {
-        String(decoding: OrderedJSON.string(text).bytes, as: UTF8.self)
-    }
-}
-
-/// The id of the question being asked, for the signal handler.
-final class AskedQuestion: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: String?
-    var id: String? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
+        if json { Output.write(report.text) }
+        if status != .success { throw status }
     }
 }

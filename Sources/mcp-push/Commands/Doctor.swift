@@ -114,7 +114,7 @@ struct Doctor: AsyncParsableCommand {
                 let page = approver.settings.publicURL.map { " (page at \($0)\(ApprovalPages.pathPrefix)…, served by `mcp-push serve --transport http`)" } ?? ""
                 checks.append(Check(
                     area: "Approvals", state: .ok,
-                    detail: "permission prompts and notify_ask answered from \(approver.answeringChannels.joined(separator: ", "))\(page); wait \(Int(approver.settings.timeout.inSeconds)) s"))
+                    detail: "permission prompts and notify_ask answered from \(approver.answeringChannels.joined(separator: ", "))\(page); wait \(Int(approver.settings.timeout.seconds)) s"))
             }
         } catch {
             checks.append(Check(area: "Approvals", state: .broken, detail: error.description))

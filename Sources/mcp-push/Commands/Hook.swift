@@ -177,19 +177,13 @@ struct Hook: AsyncParsableCommand {
         // This hook waits for the phone: its deadline is the question's, plus time to answer the agent.
         Watchdog.extend(to: .now + timeout + .seconds(3))
         let store = await notifier.store
-        let asked = AskedQuestion()
-        // Stopped by the agent (the person answered in the terminal): the question is withdrawn, so a
-        // late answer from the phone is told it was decided already.
-        let stop = SignalWatch.onTermination {
-            if let id = asked.id { _ = try? store.closeApproval(id: id, as: .withdrawn) }
-            _exit(0)
-        }
+        let stop = WithdrawOnStop(store: store, exitStatus: 0)
         defer { stop.cancel() }
         let outcome = await approver.ask(
             ApprovalQuestion(
                 kind: .permission, title: question.title, detail: question.detail, options: ["Allow", "Deny"], timeout: timeout,
                 agent: event.agent.rawValue),
-            created: { asked.id = $0 },
+            created: stop.asked,
             decided: { outcome in
                 // The agent hears the decision at once; updating the phone's message comes after.
                 if case .answered(let answer) = outcome { Output.write(PermissionDecision(allow: answer.choice == 0, answer: answer).json) }
@@ -198,7 +192,7 @@ struct Hook: AsyncParsableCommand {
         case .answered:
             break
         case .timedOut:
-            runtime.logger.info("no answer from the phone in \(timeout.secondsValue) s: the terminal decides")
+            runtime.logger.info("no answer from the phone in \(timeout.seconds) s: the terminal decides")
         case .withdrawn:
             break
         case .unavailable(let reason):
@@ -210,7 +204,7 @@ struct Hook: AsyncParsableCommand {
     /// the time for the bookkeeping after it: a slow channel times out in time, and its delivery
     /// is queued for the background flusher.
     static func capped(_ configuration: Configuration, by remaining: Duration) throws(ConfigurationError) -> Configuration {
-        let budget = max(0.5, remaining.secondsValue - 1.5)
+        let budget = max(0.5, remaining.seconds - 1.5)
         func value(_ name: String, default fallback: Double) -> String {
             let configured = configuration[name].flatMap(Double.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? fallback
             return String(min(configured, budget))
@@ -253,7 +247,7 @@ enum Watchdog {
                 let due = deadline.withLock { $0 } ?? .now
                 let left = due - .now
                 if left <= .zero { break }
-                Thread.sleep(forTimeInterval: left.secondsValue)
+                Thread.sleep(forTimeInterval: left.seconds)
             }
             Hook.complain("hook deadline reached; exiting")
             _exit(0)
@@ -265,29 +259,6 @@ enum Watchdog {
     static func extend(to later: ContinuousClock.Instant) {
         deadline.withLock { $0 = max($0 ?? later, later) }
     }
-}
-
-/// Runs `action` on SIGTERM, SIGINT or SIGHUP (instead of dying mid-write).
-enum SignalWatch {
-    static func onTermination(_ action: @escaping @Sendable () -> Void) -> some Cancellable {
-        let sources = [SIGTERM, SIGINT, SIGHUP].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            return source
-        }
-        return Sources(sources: sources)
-    }
-
-    struct Sources: Cancellable {
-        let sources: [any DispatchSourceSignal]
-        func cancel() { sources.forEach { $0.cancel() } }
-    }
-}
-
-protocol Cancellable {
-    func cancel()
 }
 
 /// The agent's answer to a permission prompt, as Claude Code and Codex read it from a hook's stdout.
@@ -304,6 +275,3 @@ struct PermissionDecision {
     }
 }
 
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
