@@ -22,6 +22,11 @@ enum PushTools {
         "description": "An http(s) link the notification opens (a report, a pull request).",
     ]
 
+    static let formatProperty: OrderedJSON = [
+        "type": "string", "enum": .array(Format.allCases.map { .string($0.rawValue) }),
+        "description": "text (default): shown exactly as written. markdown: rendered where the app can (Telegram, ntfy, DingTalk, e-mail...), shown as clean plain text elsewhere.",
+    ]
+
     static let channelsProperty: OrderedJSON = [
         "type": "array",
         "items": ["type": "string", "enum": .array(ChannelCatalogue.ids.map { .string($0) })],
@@ -38,6 +43,7 @@ enum PushTools {
             "properties": [
                 "title": ["type": "string", "minLength": 1, "description": "Short headline shown on the lock screen."],
                 "content": ["type": "string", "minLength": 1, "description": "The message: a few lines."],
+                "format": formatProperty,
                 "level": levelProperty,
                 "url": urlProperty,
                 "channels": channelsProperty,
@@ -61,6 +67,7 @@ enum PushTools {
                     "description": "start, update, end or error. By default only end and error are pushed.",
                 ],
                 "message": ["type": "string", "minLength": 1, "description": "What happened, in a sentence or two."],
+                "format": formatProperty,
                 "data": [
                     "type": "object",
                     "description": "Details: progress (0 to 1), step, artifact_url, error_code, or any other keys.",
@@ -104,20 +111,23 @@ enum PushTools {
         do throws(InputError) {
             switch name {
             case sendName:
-                try arguments.rejectUnknown(allowed: ["title", "content", "level", "url", "channels"])
+                try arguments.rejectUnknown(allowed: ["title", "content", "format", "level", "url", "channels"])
                 let title = try arguments.requiredString("title")
                 let content = try arguments.requiredString("content")
                 let level = try arguments.level() ?? .info
+                let format = try arguments.format()
                 let url = try arguments.optionalString("url")
                 let channels = try arguments.optionalStringArray("channels")
                 let result = try await reporting(progress, channels ?? notifier.configuredChannels) { report throws(InputError) in
-                    try await notifier.send(title: title, content: content, channels: channels, progress: report, url: url, level: level)
+                    try await notifier.send(
+                        title: title, content: content, channels: channels, progress: report, url: url, level: level, format: format)
                 }
                 return ResultEncoding.toolResult(result)
             default:
-                try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "data", "timestamp", "level", "url", "channels"])
+                try arguments.rejectUnknown(allowed: ["run_id", "event", "message", "format", "data", "timestamp", "level", "url", "channels"])
                 var event = try arguments.runEvent()
                 event.level = try arguments.level()
+                event.format = try arguments.format()
                 event.url = try arguments.optionalString("url")
                 let channels = try arguments.optionalStringArray("channels")
                 let result = try await reporting(progress, channels ?? notifier.configuredChannels) { report throws(InputError) in
@@ -178,6 +188,14 @@ struct Arguments {
             throw InputError(field: "level", "'level' must be one of \(Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
         }
         return level
+    }
+
+    func format() throws(InputError) -> Format {
+        guard let name = try optionalString("format") else { return .text }
+        guard let format = Format(rawValue: name) else {
+            throw InputError(field: "format", "'format' must be text or markdown, got '\(name)'")
+        }
+        return format
     }
 
     func optionalStringArray(_ field: String) throws(InputError) -> [String]? {

@@ -12,12 +12,15 @@ public struct Message: Sendable, Hashable {
     public var level: Level
     /// Sent without sound where the service allows (quiet hours).
     public var silent = false
+    /// How to read `body`: as written, or as Markdown each service renders its own way. Titles are always text.
+    public var format: Format
 
-    public init(title: String, body: String, url: String? = nil, level: Level = .info) {
+    public init(title: String, body: String, url: String? = nil, level: Level = .info, format: Format = .text) {
         self.title = title
         self.body = body
         self.url = url
         self.level = level
+        self.format = format
     }
 
     /// For services whose text field may not be empty: the body, or the title when there is none.
@@ -27,6 +30,24 @@ public struct Message: Sendable, Hashable {
     public var text: String {
         body.isEmpty ? title : "\(title)\n\n\(body)"
     }
+
+    /// Title and Markdown body as one Markdown text, for services with a single Markdown field:
+    /// the title in bold, escaped, since a title is always text.
+    public var markdownText: String {
+        let heading = "**\(Markdown.escaped(title))**"
+        return body.isEmpty ? heading : "\(heading)\n\n\(body)"
+    }
+
+    /// The body as plain text: a Markdown body without its marks.
+    public var plainBody: String {
+        format == .markdown ? Markdown.plainText(body) : body
+    }
+}
+
+/// How a message's body is read: `text` is shown as written everywhere (never read as markup),
+/// `markdown` is rendered where the service can and shown as plain text elsewhere.
+public enum Format: String, Sendable, Hashable, CaseIterable {
+    case text, markdown
 }
 
 /// A message's urgency, lowest first: `MCP_PUSH_LEVEL_<ID>` keeps a channel quiet below one.

@@ -124,7 +124,7 @@ public final class Notifier: Sendable {
     /// `handOver`: written ahead and left, due now, for a background process to send (the hooks).
     public func send(
         title: String, content: String, channels: [ChannelID]? = nil, runID: String? = nil, progress: Progress? = nil,
-        handOver: Bool = false, url: String? = nil, level: Level = .info
+        handOver: Bool = false, url: String? = nil, level: Level = .info, format: Format = .text
     ) async throws(InputError) -> DispatchResult {
         let title = try InputError.requireText(title, field: "title")
         let content = try InputError.requireText(content, field: "content")
@@ -132,7 +132,7 @@ public final class Notifier: Sendable {
         let url = try InputError.validateURL(url)
         return await inFlight.run { [self] in
             await notify(
-                Message(title: title, body: content, url: url, level: level), channels: channels, runID: runID, progress: progress, handOver: handOver)
+                Message(title: title, body: content, url: url, level: level, format: format), channels: channels, runID: runID, progress: progress, handOver: handOver)
         }
     }
 

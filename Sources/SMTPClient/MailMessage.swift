@@ -7,13 +7,16 @@ public struct MailMessage: Sendable, Equatable {
     public var to: [String]
     public var subject: String
     public var body: String
+    /// An HTML rendering of `body`, sent as its alternative (mail clients show the richer one).
+    public var html: String?
 
-    public init(from: String, fromName: String? = nil, to: [String], subject: String, body: String) {
+    public init(from: String, fromName: String? = nil, to: [String], subject: String, body: String, html: String? = nil) {
         self.from = from
         self.fromName = fromName
         self.to = to
         self.subject = subject
         self.body = body
+        self.html = html
     }
 
     /// The message as sent after DATA (before dot-stuffing): CRLF line endings, headers
@@ -27,10 +30,16 @@ public struct MailMessage: Sendable, Equatable {
         headers.append("To: " + to.map { Self.mailbox($0, name: nil) }.joined(separator: ", "))
         headers.append("Subject: " + Self.encodedWords(Self.singleLine(subject), firstLineUsed: "Subject: ".count))
         headers.append("MIME-Version: 1.0")
-        headers.append("Content-Type: text/plain; charset=utf-8")
-        headers.append("Content-Transfer-Encoding: quoted-printable")
         headers.append("X-Mailer: mcp-push")
-        return headers.joined(separator: "\r\n") + "\r\n\r\n" + Self.quotedPrintable(body)
+        let plain = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + Self.quotedPrintable(body)
+        guard let html else { return headers.joined(separator: "\r\n") + "\r\n" + plain }
+        // "=_" never occurs in quoted-printable text (a literal "=" is "=3D"), so no part can contain the boundary.
+        let boundary = "=_mcp-push_\(messageID)"
+        let document = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\(html)</body></html>"
+        let htmlPart = "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + Self.quotedPrintable(document)
+        headers.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+        return headers.joined(separator: "\r\n") + "\r\n\r\n--\(boundary)\r\n" + plain + "\r\n--\(boundary)\r\n" + htmlPart
+            + "\r\n--\(boundary)--\r\n"
     }
 
     /// Header text never holds a line break: it would end the header (or start a new one).

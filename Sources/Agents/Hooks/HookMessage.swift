@@ -66,15 +66,19 @@ public enum HookMessage {
         var facts: [String] = []
         if let project { facts.append(workspace?.branch.map { "\(project) (\($0))" } ?? project) }
         if let turn { facts.append("took \(EventFormatter.durationText(turn))") }
+        // What the agent said is Markdown (agents write it); the lines we add are text, escaped in it.
+        let said = event.text.map(excerpt) ?? ""
+        let format: Format = said.isEmpty ? .text : .markdown
+        func ours(_ line: String) -> String { format == .markdown ? Markdown.escaped(line) : line }
         var lines: [String] = []
-        if !facts.isEmpty { lines.append(facts.joined(separator: " · ")) }
+        if !facts.isEmpty { lines.append(ours(facts.joined(separator: " · "))) }
         if event.kind == .failed {
             let error = [event.error, event.errorDetails].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: ": ")
-            lines.append("Error: \(error.isEmpty ? "unknown" : error)")
+            lines.append(ours("Error: \(error.isEmpty ? "unknown" : error)"))
         }
-        if let text = event.text.map(excerpt), !text.isEmpty {
+        if !said.isEmpty {
             if !lines.isEmpty { lines.append("") }
-            lines.append(text)
+            lines.append(said)
         }
         if lines.isEmpty { lines.append(event.kind == .needsYou ? "Waiting for your answer." : "Done.") }
         let level: Level
@@ -83,7 +87,7 @@ public enum HookMessage {
         case .needsYou, .idle, .permission: level = .warning
         default: level = .success
         }
-        return Message(title: title, body: lines.joined(separator: "\n"), level: level)
+        return Message(title: title, body: lines.joined(separator: "\n"), level: level, format: format)
     }
 
     /// A permission prompt as a question for the phone: what the agent wants to run, where, and

@@ -47,13 +47,16 @@ public struct ChannelDescriptor: Sendable {
     public let carriesLevels: Bool
     /// How many messages of `maximumLength` a long text may become (split on line breaks) before it is cut.
     public let maximumParts: Int
+    /// Whether `send` shows a Markdown body in the service's own way; otherwise it gets the body as plain text.
+    public let rendersMarkdown: Bool
 
     public init(
         id: ChannelID, displayName: String, defaultBaseURL: String?, variables: [ConfigVariable],
         rateLimits: [RateLimit] = [], maximumLength: TextLimit? = nil, carriesLinks: Bool = false, carriesLevels: Bool = false,
-        maximumParts: Int = 1
+        maximumParts: Int = 1, rendersMarkdown: Bool = false
     ) {
         self.maximumParts = maximumParts
+        self.rendersMarkdown = rendersMarkdown
         self.carriesLinks = carriesLinks
         self.carriesLevels = carriesLevels
         self.id = id
@@ -93,6 +96,8 @@ public struct Delivery: Sendable, Equatable {
     public var isTransient: Bool
     /// How long the service asked us to wait before trying again.
     public var retryAfter: Duration?
+    /// How many messages the text went as (Telegram splits a long one).
+    public var parts = 1
 
     public static func delivered(status: Int?) -> Delivery {
         Delivery(ok: true, statusCode: status, error: nil, isTransient: false, retryAfter: nil)

@@ -13,7 +13,7 @@ public struct DingTalk: Channel {
             .optional("DD_BOT_SECRET", secret: true, "signing secret (SEC...) when the robot uses 加签; leave unset for keyword or IP allow-list robots"),
         ],
         rateLimits: [RateLimit(20, per: .seconds(60))],
-        maximumLength: .bytes(20000), carriesLinks: true)
+        maximumLength: .bytes(20000), carriesLinks: true, rendersMarkdown: true)
 
     let endpoint: String
     let token: String
@@ -49,13 +49,22 @@ public struct DingTalk: Channel {
             query += [("timestamp", String(timestamp)), ("sign", Self.signature(secret: secret, timestampMilliseconds: timestamp))]
         }
         let url = "\(endpoint)?\(PercentEncoding.form(query))"
-        // With a link: a link card (plain title and text, opening the URL); DingTalk's other cards read
-        // their text as Markdown, which would reinterpret what the user wrote.
+        // Text with a link: a link card (plain title and text, opening the URL), since DingTalk's other
+        // cards read their text as Markdown, which would reinterpret what the user wrote. Markdown: the
+        // markdown message, or with a link an action card whose button opens it. `title` is what the
+        // conversation list shows.
         let body: JSONValue =
-            if let link = message.url {
+            switch (message.format, message.url) {
+            case (.text, let link?):
                 ["msgtype": "link", "link": ["title": .string(message.title), "text": .string(message.bodyOrTitle), "messageUrl": .string(link)]]
-            } else {
+            case (.text, nil):
                 ["msgtype": "text", "text": ["content": .string(message.text)]]
+            case (.markdown, let link?):
+                ["msgtype": "actionCard", "actionCard": [
+                    "title": .string(message.title), "text": .string(message.markdownText), "singleTitle": "Open", "singleURL": .string(link),
+                ]]
+            case (.markdown, nil):
+                ["msgtype": "markdown", "markdown": ["title": .string(message.title), "text": .string(message.markdownText)]]
             }
         let answer = try await context.perform(.json(url, body))
         return answer.judge { json in

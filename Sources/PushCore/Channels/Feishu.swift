@@ -14,7 +14,7 @@ public struct Feishu: Channel {
         ],
         rateLimits: [RateLimit(100, per: .seconds(60)), RateLimit(5, per: .seconds(1))],
         // The request body may hold 20 KB.
-        maximumLength: .bytes(18000), carriesLinks: true)
+        maximumLength: .bytes(18000), carriesLinks: true, rendersMarkdown: true)
 
     static let hookPath = "/open-apis/bot/v2/hook/"
 
@@ -66,17 +66,20 @@ public struct Feishu: Channel {
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         var body: [String: JSONValue] = ["msg_type": "text", "content": ["text": .string(message.text)]]
-        if let link = message.url {
-            // A card: the title as its header, the text as plain text (never Markdown), and a button to the link.
+        if message.url != nil || message.format == .markdown {
+            // A card: the title as its header, the text as plain text (a Markdown body as a markdown
+            // element), and a button to the link.
+            var elements: [JSONValue] = [
+                message.format == .markdown && !message.body.isEmpty
+                    ? ["tag": "markdown", "content": .string(message.body)]
+                    : ["tag": "div", "text": ["tag": "plain_text", "content": .string(message.bodyOrTitle)]]
+            ]
+            if let link = message.url {
+                elements.append(["tag": "action", "actions": [["tag": "button", "text": ["tag": "plain_text", "content": "Open"], "type": "primary", "url": .string(link)]]])
+            }
             body = [
                 "msg_type": "interactive",
-                "card": [
-                    "header": ["title": ["tag": "plain_text", "content": .string(message.title)]],
-                    "elements": [
-                        ["tag": "div", "text": ["tag": "plain_text", "content": .string(message.bodyOrTitle)]],
-                        ["tag": "action", "actions": [["tag": "button", "text": ["tag": "plain_text", "content": "Open"], "type": "primary", "url": .string(link)]]],
-                    ],
-                ],
+                "card": ["header": ["title": ["tag": "plain_text", "content": .string(message.title)]], "elements": .array(elements)],
             ]
         }
         if let secret {

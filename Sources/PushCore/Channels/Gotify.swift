@@ -11,7 +11,7 @@ public struct Gotify: Channel {
             .required("GOTIFY_TOKEN", secret: true, "an application token (Apps tab), not a client token"),
             .optional("GOTIFY_PRIORITY", "0 to 10; default 5 (0 stores the message without notifying on Android)"),
         ],
-        carriesLinks: true, carriesLevels: true)
+        carriesLinks: true, carriesLevels: true, rendersMarkdown: true)
 
     static let defaultPriority = 5
 
@@ -53,8 +53,12 @@ public struct Gotify: Channel {
             // Priority 0 keeps a quiet-hours message in Gotify without a notification.
             "priority": .int(message.silent ? 0 : max(priority, Self.priorityFloor(message.level))),
         ]
-        // Gotify's clients open `client::notification.click.url` when the notification is tapped.
-        if let url = message.url { body["extras"] = ["client::notification": ["click": ["url": .string(url)]]] }
+        // Gotify's clients open `client::notification.click.url` when the notification is tapped, and
+        // render the message as Markdown when `client::display` says so.
+        var extras: [String: JSONValue] = [:]
+        if let url = message.url { extras["client::notification"] = ["click": ["url": .string(url)]] }
+        if message.format == .markdown { extras["client::display"] = ["contentType": "text/markdown"] }
+        if !extras.isEmpty { body["extras"] = .object(extras) }
         // The token goes in a header, never in the URL, where proxies would log it.
         let answer = try await context.perform(.json("\(server)/message", .object(body), headers: [("X-Gotify-Key", token)]))
         return answer.judge { json in

@@ -16,7 +16,7 @@ public struct Ntfy: Channel {
             .optional("NTFY_ACTIONS", "action buttons in ntfy's header syntax, e.g. view, Open, https://example.com"),
         ],
         // Longer messages would become attachments.
-        maximumLength: .bytes(4096), carriesLinks: true, carriesLevels: true)
+        maximumLength: .bytes(4096), carriesLinks: true, carriesLevels: true, rendersMarkdown: true)
 
     static var topicPattern: Regex<Substring> { /^[-_A-Za-z0-9]{1,64}$/ }
     static let priorityNames = ["min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5]
@@ -90,6 +90,7 @@ public struct Ntfy: Channel {
             "priority": .int(message.silent ? min(priority, 2) : max(priority, floor)),
         ]
         if let url = message.url { body["click"] = .string(url) }
+        if message.format == .markdown { body["markdown"] = true }
         if let tag { body["tags"] = [.string(tag)] }
         var headers: [(String, String)] = []
         if let authorization { headers.append(("Authorization", authorization)) }

@@ -9,7 +9,8 @@ public struct PushDeer: Channel {
         variables: [
             .required("DEER_KEY", secret: true, "push key (PDU...) from the app's Key tab"),
             .optional("DEER_URL", "full endpoint of a self-hosted server, e.g. https://deer.example.com/message/push"),
-        ])
+        ],
+        rendersMarkdown: true)
 
     static let path = "/message/push"
 
@@ -35,7 +36,9 @@ public struct PushDeer: Channel {
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         // The phone's notification shows only `text`; `desp` is shown when the message is opened.
-        let fields = [("pushkey", key), ("text", message.title), ("desp", message.body), ("type", "markdown")]
+        // `desp` is read as Markdown: a text body is escaped so it shows as written.
+        let desp = message.format == .markdown ? message.body : Markdown.escaped(message.body)
+        let fields = [("pushkey", key), ("text", message.title), ("desp", desp), ("type", "markdown")]
         let answer = try await context.perform(.form(endpoint, fields))
         return answer.judge { json in
             guard let code = json["code"]?.int else { return .unexpected(answer) }

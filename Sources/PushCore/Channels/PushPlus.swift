@@ -15,7 +15,7 @@ public struct PushPlus: Channel {
             .optional("PUSH_PLUS_CALLBACKURL", "URL PushPlus calls with the final delivery result"),
             .optional("PUSH_PLUS_TO", "friend token or WeCom user id to send to"),
         ],
-        maximumLength: .characters(20000))
+        maximumLength: .characters(20000), rendersMarkdown: true)
 
     /// Plain text: `html`, the service's own default, would run the lines together.
     static let defaultTemplate = "txt"
@@ -55,6 +55,9 @@ public struct PushPlus: Channel {
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         var content = message.bodyOrTitle
+        // PUSH_PLUS_TEMPLATE is for text; a Markdown message goes with PushPlus's markdown template.
+        let template = message.format == .markdown ? "markdown" : template
+        if message.format == .markdown, message.body.isEmpty { content = Markdown.escaped(message.title) }
         if template == "html" { content = content.replacingOccurrences(of: "\n", with: "<br>") }
         var body = options
         body["token"] = .string(token)

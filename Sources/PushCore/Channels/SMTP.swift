@@ -18,7 +18,8 @@ public struct SMTP: Channel {
             .optional("SMTP_CA_FILE", "a PEM file of CA certificates to trust instead of the system's"),
             .optional("SMTP_TLS_INSECURE", "true skips certificate verification (self-signed test servers only)"),
             .optional("SMTP_ALLOW_PLAINTEXT", "true allows logging in without TLS when the server offers none (trusted local servers only)"),
-        ])
+        ],
+        rendersMarkdown: true)
 
     let server: SMTPServer
     let sender: String
@@ -104,7 +105,10 @@ public struct SMTP: Channel {
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        let mail = MailMessage(from: sender, fromName: senderName, to: recipients, subject: message.title, body: message.body)
+        // A Markdown body goes as plain text with an HTML alternative.
+        let mail = MailMessage(
+            from: sender, fromName: senderName, to: recipients, subject: message.title, body: message.plainBody,
+            html: message.format == .markdown ? Markdown.emailHTML(message.body) : nil)
         do {
             let reply = try await SMTPClient.send(mail, via: server, deadline: .now + context.timeout)
             return .delivered(status: reply.code)

@@ -10,7 +10,7 @@ public struct ServerChan: Channel {
         variables: [
             .required("PUSH_KEY", secret: true, "SendKey: SCT... for Turbo (sct.ftqq.com), sctp{uid}t... for ServerChan³"),
         ],
-        maximumLength: .bytes(32000))
+        maximumLength: .bytes(32000), rendersMarkdown: true)
 
     static var serverChan3Key: Regex<(Substring, Substring)> { /^sctp(\d+)t/ }
     /// Turbo cuts longer titles; ServerChan³ documents no limit.
@@ -36,18 +36,18 @@ public struct ServerChan: Channel {
     public var secrets: [String] { [key] }
     public var summary: String { "\(isTurbo ? "Turbo" : "ServerChan³") key \(Redactor.maskValue(key))" }
 
-    /// Title and markdown `desp`. An over-long Turbo title is cut with "…" and given whole as the
-    /// first line of `desp`; single newlines are doubled, since markdown joins them.
+    /// Title and `desp`, which ServerChan always reads as Markdown: a Markdown body goes as written;
+    /// a text body is escaped and its single newlines doubled (Markdown joins them). An over-long Turbo
+    /// title is cut with "…" and given whole as the first line of `desp`.
     func fields(_ message: Message) -> [(String, String)] {
-        var title = message.title
-        var body = message.body
-        if isTurbo, title.count > Self.turboTitleLimit {
-            body = message.text
-            title = String(title.prefix(Self.turboTitleLimit - 1)) + "…"
+        var desp = message.body
+        if message.format == .text {
+            desp = Markdown.escaped(desp).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+                .replacingOccurrences(of: "\n", with: "\n\n")
         }
-        let desp = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            .replacingOccurrences(of: "\n", with: "\n\n")
-        return [("title", title), ("desp", desp)]
+        guard isTurbo, message.title.count > Self.turboTitleLimit else { return [("title", message.title), ("desp", desp)] }
+        let title = String(message.title.prefix(Self.turboTitleLimit - 1)) + "…"
+        return [("title", title), ("desp", desp.isEmpty ? Markdown.escaped(message.title) : Markdown.escaped(message.title) + "\n\n" + desp)]
     }
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {

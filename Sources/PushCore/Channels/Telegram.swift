@@ -1,6 +1,7 @@
 import Foundation
 
-/// Telegram bot: `sendMessage` to one chat, as plain text, optionally through an HTTP proxy.
+/// Telegram bot: `sendMessage` to one chat, as plain text (Markdown as Telegram's HTML), a link on a
+/// button, optionally through an HTTP proxy.
 public struct Telegram: Channel {
     public static let descriptor = ChannelDescriptor(
         id: "telegram",
@@ -16,7 +17,7 @@ public struct Telegram: Channel {
         ],
         rateLimits: [RateLimit(20, per: .seconds(60))],
         // Longer texts go as up to four messages, split on line breaks, rather than cut.
-        maximumLength: .utf16(4096), maximumParts: 4)
+        maximumLength: .utf16(4096), carriesLinks: true, maximumParts: 4, rendersMarkdown: true)
 
     /// What BotFather hands out: the bot's numeric id, a colon, then the secret part.
     static var tokenPattern: Regex<Substring> { /^[0-9]+:[A-Za-z0-9_-]+$/ }
@@ -93,22 +94,93 @@ public struct Telegram: Channel {
         return text
     }
 
+    /// One message to send: its text, and the same as plain text should Telegram refuse the HTML.
+    struct Part: Equatable {
+        var text: String
+        var plain: String?
+    }
+
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
-        let parts = Self.descriptor.maximumLength!.split(message.text)
+        let parts = Self.parts(of: message)
         var delivery = Delivery.delivered(status: nil)
         for (index, part) in parts.enumerated() {
-            delivery = try await send(part, silent: message.silent, context: context)
+            let link = index == parts.count - 1 ? message.url : nil
+            delivery = try await send(part, link: link, silent: message.silent, context: context)
             guard delivery.ok else {
                 if parts.count > 1, let error = delivery.error { delivery.error = "part \(index + 1) of \(parts.count): \(error)" }
                 return delivery
             }
         }
+        delivery.parts = parts.count
         return delivery
     }
 
-    private func send(_ text: String, silent: Bool, context: DeliveryContext) async throws -> Delivery {
-        var body: [String: JSONValue] = ["chat_id": .string(chatID), "text": .string(text), "disable_web_page_preview": true]
+    /// The message as Telegram messages: text split after line breaks; Markdown as Telegram's HTML,
+    /// split between blocks (a block too long for one message goes as escaped text in pieces).
+    static func parts(of message: Message) -> [Part] {
+        let limit = descriptor.maximumLength!
+        guard message.format == .markdown else { return limit.split(message.text).map { Part(text: $0) } }
+        let blocks = [Markdown.Block.heading(level: 1, [.text(message.title)])] + Markdown.parse(message.body)
+        let rendered = Markdown.telegramHTML(blocks)
+        var parts: [Part] = []
+        var current: (blocks: [Markdown.Block], html: [String]) = ([], [])
+        func flush() {
+            guard !current.blocks.isEmpty else { return }
+            parts.append(Part(text: Markdown.joined(current.blocks, current.html), plain: Markdown.plainText(current.blocks)))
+            current = ([], [])
+        }
+        for (block, html) in zip(blocks, rendered) {
+            if limit.measure(Markdown.joined(current.blocks + [block], current.html + [html])) <= limit.limit {
+                current.blocks.append(block)
+                current.html.append(html)
+                continue
+            }
+            flush()
+            if limit.measure(html) <= limit.limit {
+                current = ([block], [html])
+                continue
+            }
+            var (open, close) = ("", "")
+            if case .code = block { (open, close) = ("<pre>", "</pre>") }
+            let room = limit.resized(to: limit.limit - limit.measure(open + close))
+            for piece in room.split(Markdown.plainText([block]), measuredBy: { limit.measure(HTMLText.escaped($0)) }) {
+                parts.append(Part(text: open + HTMLText.escaped(piece) + close, plain: piece))
+            }
+        }
+        flush()
+        return parts
+    }
+
+    /// Sends one part; the link goes on an inline button, or at the end of the text if Telegram
+    /// refuses the button (it does for a local address). HTML Telegram refuses goes as plain text.
+    private func send(_ part: Part, link: String?, silent: Bool, context: DeliveryContext) async throws -> Delivery {
+        var body: [String: JSONValue] = ["chat_id": .string(chatID), "text": .string(part.text), "disable_web_page_preview": true]
+        if part.plain != nil { body["parse_mode"] = "HTML" }
         if silent { body["disable_notification"] = true }
+        if let link { body["reply_markup"] = ["inline_keyboard": [[["text": "Open", "url": .string(link)]]]] }
+        var delivery = try await post(body, context: context)
+        let refusal = delivery.ok ? "" : (delivery.error ?? "").lowercased()
+        if let link, refusal.contains("button") || refusal.contains("http url") {
+            body["reply_markup"] = nil
+            let linked = part.text + "\n\n" + (part.plain == nil ? link : HTMLText.escaped(link))
+            guard Self.descriptor.maximumLength!.measure(linked) <= Self.descriptor.maximumLength!.limit else {
+                delivery = try await post(body, context: context)
+                guard delivery.ok else { return delivery }
+                return try await post(["chat_id": .string(chatID), "text": .string(link), "disable_web_page_preview": true], context: context)
+            }
+            body["text"] = .string(linked)
+            delivery = try await post(body, context: context)
+        }
+        if let plain = part.plain, !delivery.ok, (delivery.error ?? "").lowercased().contains("can't parse entities") {
+            context.logger.warning("Telegram refused the HTML; sent as plain text", metadata: ["error": "\(delivery.error ?? "")"])
+            body["parse_mode"] = nil
+            body["text"] = .string(plain + (body["reply_markup"] == nil ? link.map { "\n\n" + $0 } ?? "" : ""))
+            delivery = try await post(body, context: context)
+        }
+        return delivery
+    }
+
+    private func post(_ body: [String: JSONValue], context: DeliveryContext) async throws -> Delivery {
         let answer = try await context.perform(.json("\(apiBase)/bot\(token)/sendMessage", .object(body)), proxy: proxy)
         return answer.judge { json in
             if json["ok"]?.bool == true { return .accepted }

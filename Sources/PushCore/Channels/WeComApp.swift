@@ -17,7 +17,7 @@ public struct WeComApp: Channel {
         ],
         rateLimits: [RateLimit(30, per: .seconds(60))],
         // Longer text is cut silently by the service.
-        maximumLength: .bytes(2048), carriesLinks: true)
+        maximumLength: .bytes(2048), carriesLinks: true, rendersMarkdown: true)
 
     static let fieldNames = ["corpid", "corpsecret", "touser", "agentid", "media_id"]
     /// Answers meaning the access token is no longer good: fetch a new one and send again, once.
@@ -91,11 +91,11 @@ public struct WeComApp: Channel {
     func payload(_ message: Message) -> JSONValue {
         var body: [String: JSONValue] = ["touser": .string(recipients), "agentid": .int(agentID), "safe": 0]
         if let thumbMediaID {
-            let text = message.bodyOrTitle
+            let text = message.body.isEmpty ? message.title : message.plainBody
             let article: JSONValue = [
                 "title": .string(message.title),
                 "thumb_media_id": .string(thumbMediaID),
-                "content": .string(Self.html(text)),
+                "content": .string(message.format == .markdown && !message.body.isEmpty ? Markdown.emailHTML(message.body) : Self.html(text)),
                 "digest": .string(text),
                 "content_source_url": message.url.map(JSONValue.string) ?? .null,
             ]
@@ -106,9 +106,12 @@ public struct WeComApp: Channel {
             body["msgtype"] = "textcard"
             body["textcard"] = [
                 "title": .string(Message.prefix(of: message.title, fitting: 128, in: .bytes(128))),
-                "description": .string(Self.cardDescription(message.bodyOrTitle)),
+                "description": .string(Self.cardDescription(message.body.isEmpty ? message.title : message.plainBody)),
                 "url": .string(link), "btntxt": "Open",
             ]
+        } else if message.format == .markdown {
+            body["msgtype"] = "markdown"
+            body["markdown"] = ["content": .string(message.markdownText)]
         } else {
             body["msgtype"] = "text"
             body["text"] = ["content": .string(message.text)]

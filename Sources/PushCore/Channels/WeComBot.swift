@@ -11,7 +11,7 @@ public struct WeComBot: Channel {
             .optional("QYWX_ORIGIN", "replaces https://qyapi.weixin.qq.com, e.g. a reverse proxy (shared with wecom_app)"),
         ],
         rateLimits: [RateLimit(20, per: .seconds(60))],
-        maximumLength: .bytes(2048))
+        maximumLength: .bytes(2048), rendersMarkdown: true)
 
     let origin: String
     let key: String
@@ -53,7 +53,10 @@ public struct WeComBot: Channel {
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         let url = "\(origin)/cgi-bin/webhook/send?\(PercentEncoding.form([("key", key)]))"
-        let body: JSONValue = ["msgtype": "text", "text": ["content": .string(message.text)]]
+        let body: JSONValue =
+            message.format == .markdown
+            ? ["msgtype": "markdown", "markdown": ["content": .string(message.markdownText)]]
+            : ["msgtype": "text", "text": ["content": .string(message.text)]]
         let answer = try await context.perform(.json(url, body))
         return answer.judge { json in
             guard let code = json["errcode"]?.int else { return .unexpected(answer) }

@@ -12,7 +12,7 @@ public struct WxPusher: Channel {
             .optional("WXPUSHER_UIDS", "user ids (UID_...) separated by ;; this or WXPUSHER_TOPIC_IDS is required"),
         ],
         rateLimits: [RateLimit(20, per: .seconds(10))],
-        maximumLength: .characters(40000))
+        maximumLength: .characters(40000), rendersMarkdown: true)
 
     let endpoint: String
     let appToken: String
@@ -52,10 +52,10 @@ public struct WxPusher: Channel {
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         let body: JSONValue = [
             "appToken": .string(appToken),
-            "content": .string(message.text),
+            "content": .string(message.format == .markdown ? message.markdownText : message.text),
             // The summary is what the WeChat notification shows; WxPusher takes up to 100 characters.
             "summary": .string(String(message.title.prefix(100))),
-            "contentType": 1,
+            "contentType": message.format == .markdown ? 3 : 1,  // 3: Markdown
             "topicIds": .array(topicIDs.map(JSONValue.int)),
             "uids": .array(uids.map(JSONValue.string)),
         ]

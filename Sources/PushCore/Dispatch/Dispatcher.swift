@@ -201,7 +201,6 @@ struct Dispatcher: Sendable {
                     // Cut, not merely marked or given its link: the service did not get the whole text.
                     let descriptor = type(of: channel).descriptor
                     outcome.result.truncated = message != original.prepared(for: descriptor, cutting: false)
-                    if descriptor.maximumParts > 1, let limit = descriptor.maximumLength { outcome.result.parts = limit.split(message.text).count }
                     log(outcome.result)
                     return outcome
                 }

@@ -58,7 +58,9 @@ struct RetryingDelivery: Sendable {
             attempts += 1
             let delivery = await attempt(message, via: channel, limit: limit)
             if delivery.ok {
-                return Attempts(result: finished(.delivered, status: delivery.statusCode))
+                var result = finished(.delivered, status: delivery.statusCode)
+                result.parts = delivery.parts
+                return Attempts(result: result)
             }
             let reason = context.redactor.redact(delivery.error ?? "failed")
             guard delivery.isTransient else {

@@ -40,6 +40,11 @@ public enum TextLimit: Sendable, Equatable {
     /// `text` in pieces that each fit, split after line breaks (inside a line only when the line alone is
     /// too long, then at a character): joined again, they are the text.
     public func split(_ text: String) -> [String] {
+        split(text, measuredBy: measure)
+    }
+
+    /// The same, each piece's size being what `measure` says (its size once escaped, say).
+    func split(_ text: String, measuredBy measure: (String) -> Int) -> [String] {
         guard measure(text) > limit else { return [text] }
         var parts: [String] = []
         var current = ""
@@ -93,6 +98,10 @@ extension Message {
     /// without the cut (to tell whether the service got the whole message).
     public func prepared(for descriptor: ChannelDescriptor, cutting: Bool = true) -> Message {
         var message = self
+        if format == .markdown, !descriptor.rendersMarkdown {
+            message.body = Markdown.plainText(body)
+            message.format = .text
+        }
         // A service with no urgency of its own shows it at the start of the title, unless the title already
         // starts with a symbol (the hooks' and events' ✅ ❌ ⏳).
         if !descriptor.carriesLevels, let marker = level.marker, !title.startsWithSymbol {

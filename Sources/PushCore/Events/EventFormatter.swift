@@ -16,7 +16,8 @@ public enum EventFormatter {
         // The artifact's address becomes the message's link (its own field, or the end of the text): not twice.
         if let url = event.effectiveURL, data["artifact_url"]?.string == url { data["artifact_url"] = nil }
         if data["progress"] == nil, event.kind.isFinal, let lastProgress { data["progress"] = .double(lastProgress) }
-        let details = detailLines(data)
+        // In a Markdown message, the details are text all the same.
+        let details = detailLines(data).map { event.format == .markdown ? Markdown.escaped($0) : $0 }
         if !details.isEmpty {
             lines.append("")
             lines.append(contentsOf: details)
@@ -25,7 +26,8 @@ public enum EventFormatter {
             if details.isEmpty { lines.append("") }
             lines.append("Took: \(durationText(elapsed))")
         }
-        return Message(title: title, body: lines.joined(separator: "\n"), url: event.effectiveURL, level: event.effectiveLevel)
+        return Message(
+            title: title, body: lines.joined(separator: "\n"), url: event.effectiveURL, level: event.effectiveLevel, format: event.format)
     }
 
     /// Known keys first in a fixed order, then the rest alphabetically.

@@ -16,6 +16,8 @@ public struct RunEvent: Sendable {
     public var level: Level?
     /// The link the message opens; by default `data.artifact_url` when it is a web address.
     public var url: String?
+    /// How `message` is read (the details added to it are always text).
+    public var format: Format = .text
 
     public init(runID: String, kind: Kind, message: String, data: [String: JSONValue] = [:], timestamp: Date = Date()) {
         self.runID = runID

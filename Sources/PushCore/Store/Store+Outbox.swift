@@ -28,7 +28,8 @@ package struct OutboxItem: Sendable, Equatable {
         channel = row["channel"]
         target = row["target"]
         message = Message(
-            title: row["title"], body: row["body"], url: row["url"], level: (row["level"] as String?).flatMap(Level.init(rawValue:)) ?? .info)
+            title: row["title"], body: row["body"], url: row["url"], level: (row["level"] as String?).flatMap(Level.init(rawValue:)) ?? .info,
+            format: (row["format"] as String?).flatMap(Format.init(rawValue:)) ?? .text)
         message.silent = (row["silent"] as Int?) == 1
         notificationID = row["notification_id"]
         reason = QueueReason(rawValue: row["reason"]) ?? .retry
@@ -98,14 +99,14 @@ extension Store {
     ) throws -> Int64 {
         try db.cachedStatement(
             sql: """
-                INSERT INTO outbox(channel, target, title, body, url, level, silent, notification_id, reason, created_at,
+                INSERT INTO outbox(channel, target, title, body, url, level, silent, format, notification_id, reason, created_at,
                                    next_attempt_at, expires_at, attempts, last_error, claimed_by, claimed_until)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 channel, target, message.title, message.body, message.url, message.level == .info ? nil : message.level.rawValue,
-                message.silent ? 1 : nil, notificationID, reason.rawValue, now.timeIntervalSince1970,
+                message.silent ? 1 : nil, message.format == .text ? nil : message.format.rawValue, notificationID, reason.rawValue, now.timeIntervalSince1970,
                 notBefore.timeIntervalSince1970, expiresAt?.timeIntervalSince1970, attempts, lastError, owner,
                 claimedUntil?.timeIntervalSince1970,
             ])

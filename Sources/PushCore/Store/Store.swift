@@ -124,7 +124,7 @@ public final class Store: Sendable {
     /// The schema's version, kept in SQLite's `user_version` once the migrator has run: a start
     /// that finds it current skips the migrator, whose bookkeeping was a third of every start's
     /// instructions (docs/PERFORMANCE.md).
-    static let schemaVersion = 4
+    static let schemaVersion = 5
 
     static func migrate(_ writer: any DatabaseWriter) throws {
         let version = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
@@ -201,6 +201,10 @@ public final class Store: Sendable {
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN level TEXT")
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN silent INTEGER")
             try db.execute(sql: "ALTER TABLE approval ADD COLUMN waiter_pid INTEGER")
+        }
+        // A queued Markdown message stays Markdown.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN format TEXT")
         }
         do {
             try migrator.migrate(writer)

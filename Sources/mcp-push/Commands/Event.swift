@@ -32,6 +32,9 @@ struct Event: AsyncParsableCommand {
     @Option(help: "When it happened (RFC 3339). (default: now)")
     var timestamp: String?
 
+    @Option(help: "How --message is read: text (as written) or markdown.")
+    var format: Format = .text
+
     @Option(help: "How urgent the pushed message is. (default: success for end, error for error, else info)")
     var level: Level?
 
@@ -66,6 +69,7 @@ struct Event: AsyncParsableCommand {
             timestamp: timestamp.flatMap(RFC3339.parse) ?? Date())
         runEvent.level = level
         runEvent.url = url
+        runEvent.format = format
         let channels = channel.isEmpty ? nil : channel
         let result: DispatchResult
         do {

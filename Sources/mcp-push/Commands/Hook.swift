@@ -138,7 +138,7 @@ struct Hook: AsyncParsableCommand {
         // Written ahead and handed to a background process: the agent's turn never waits on a
         // service (docs/AGENTS.md). Only without the shared store is it sent here, within the deadline.
         do {
-            _ = try await notifier.send(title: message.title, content: message.body, runID: runID, handOver: true, level: message.level)
+            _ = try await notifier.send(title: message.title, content: message.body, runID: runID, handOver: true, level: message.level, format: message.format)
         } catch {
             complain("\(event.agent.rawValue) hook: \(error.description)")
         }
@@ -166,7 +166,7 @@ struct Hook: AsyncParsableCommand {
             var waiting = event
             waiting.text = "\(event.toolName ?? "A tool") \(preview)"
             let message = HookMessage.message(for: waiting, workspace: workspace, turn: nil)
-            _ = try? await notifier.send(title: message.title, content: message.body, runID: event.runID, handOver: true, level: message.level)
+            _ = try? await notifier.send(title: message.title, content: message.body, runID: event.runID, handOver: true, level: message.level, format: message.format)
             await runtime.handOverOutbox()
             return
         }

@@ -31,6 +31,9 @@ struct Send: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The message; - reads it from stdin.")
     var content: String
 
+    @Option(help: "text: shown as written; markdown: rendered where the app can, plain text elsewhere.")
+    var format: Format = .text
+
     @Option(help: "How urgent: info, success, warning, error or critical (each service shows it its own way).")
     var level: Level = .info
 
@@ -54,7 +57,7 @@ struct Send: AsyncParsableCommand {
         do {
             result = try await Output.reporting(json: json) { progress throws(InputError) in
                 try await runtime.sending { notifier throws(InputError) in
-                    try await notifier.send(title: title, content: body, channels: channels, progress: progress, url: url, level: level)
+                    try await notifier.send(title: title, content: body, channels: channels, progress: progress, url: url, level: level, format: format)
                 }
             }
         } catch {
@@ -90,3 +93,4 @@ struct Send: AsyncParsableCommand {
 }
 
 extension Level: ExpressibleByArgument {}
+extension Format: ExpressibleByArgument {}

@@ -46,6 +46,16 @@ import Testing
                 else {
                     return .raw(#"{"errcode":40035,"errmsg":"缺少参数 link"}"#)
                 }
+            case "markdown":
+                guard let markdown = body["markdown"], markdown["title"]?.string?.isEmpty == false, markdown["text"]?.string?.isEmpty == false else {
+                    return .raw(#"{"errcode":40035,"errmsg":"缺少参数 markdown"}"#)
+                }
+            case "actionCard":
+                guard let card = body["actionCard"], card["title"]?.string?.isEmpty == false, card["text"]?.string?.isEmpty == false,
+                    card["singleTitle"]?.string?.isEmpty == false, card["singleURL"]?.string?.hasPrefix("http") == true
+                else {
+                    return .raw(#"{"errcode":40035,"errmsg":"缺少参数 actionCard"}"#)
+                }
             default:
                 return .raw(#"{"errcode":40035,"errmsg":"缺少参数 msgtype"}"#)
             }

@@ -15,18 +15,18 @@ import Testing
     }
 
     @Test func aChannelWithoutALinkFieldGetsItAtTheEndOfTheText() {
-        let prepared = Self.message.prepared(for: Telegram.descriptor)
+        let prepared = Self.message.prepared(for: WeComBot.descriptor)
         #expect(prepared.body == "Production, 3 services\n\n\(Self.link)" && prepared.url == nil)
-        #expect(Message(title: "Deploy?", body: "", url: Self.link).prepared(for: Telegram.descriptor).text == "Deploy?\n\n\(Self.link)")
+        #expect(Message(title: "Deploy?", body: "", url: Self.link).prepared(for: WeComBot.descriptor).text == "Deploy?\n\n\(Self.link)")
         let kept = Self.message.prepared(for: Bark.descriptor)
         #expect(kept == Self.message)
     }
 
     @Test func theLinkIsNeverWhatIsCut() {
         let long = Message(title: "Report", body: String(repeating: "é👍", count: 8000), url: Self.link)
-        let telegram = long.prepared(for: Telegram.descriptor)
-        #expect(telegram.text.utf16.count <= 4 * 4096)  // Telegram takes it as up to four messages
-        #expect(telegram.body.hasSuffix(Message.truncationMarker + "\n\n" + Self.link))
+        let wecom = long.prepared(for: WeComBot.descriptor)
+        #expect(wecom.text.utf8.count <= 2048)
+        #expect(wecom.body.hasSuffix(Message.truncationMarker + "\n\n" + Self.link))
         let bark = long.prepared(for: Bark.descriptor)
         #expect(bark.url == Self.link && !bark.body.contains(Self.link) && bark.text.utf8.count <= 3000)
     }

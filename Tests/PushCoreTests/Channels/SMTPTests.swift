@@ -55,7 +55,9 @@ final class SMTPTestServer: Sendable {
                 m = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
                 envelope = json.loads(eml.with_suffix(".json").read_text())
                 out.append({"subject": str(m["subject"]), "from": str(m["from"]), "to": str(m["to"]), "date": str(m["date"]),
-                            "message_id": str(m["message-id"]), "body": m.get_content().replace("\\r\\n", "\\n"), **envelope})
+                            "message_id": str(m["message-id"]), "type": m.get_content_type(),
+                            "body": m.get_body(preferencelist=("plain",)).get_content().replace("\\r\\n", "\\n"),
+                            "html": (lambda h: h.get_content() if h else None)(m.get_body(preferencelist=("html",))), **envelope})
             print(json.dumps(out))
             """
         let process = Process()
@@ -99,6 +101,20 @@ struct SMTPTests {
         #expect(mail["rcpt_tos"]?.array?.compactMap(\.string) == ["bot@example.com"])
         #expect(mail["tls"]?.bool == true)
         #expect(mail["date"]?.string?.isEmpty == false && mail["message_id"]?.string?.hasSuffix("@example.com>") == true)
+    }
+
+    /// A Markdown body: the plain text, with an HTML alternative mail clients show instead.
+    @Test func markdownGoesWithAnHTMLAlternative() async throws {
+        let server = try await SMTPTestServer(["--tls", "implicit", "--mechanisms", "PLAIN"])
+        let message = Message(title: "报告 <ok>", body: "**412** tests & `make` <b>x</b>\n\n- 中文\n- =\\_mcp-push\\_ boundary-like text", format: .markdown)
+        let delivery = try await deliver(server.variables(["SMTP_SSL": "true", "SMTP_CA_FILE": try #require(server.certificate)]), message)
+        #expect(delivery.ok, "\(delivery)")
+        let mail = try #require(try server.received().first)
+        #expect(mail["type"]?.string == "multipart/alternative")
+        #expect(mail["subject"]?.string == "报告 <ok>")
+        #expect(mail["body"]?.string == "412 tests & make <b>x</b>\n\n• 中文\n• =_mcp-push_ boundary-like text")
+        let html = try #require(mail["html"]?.string)
+        #expect(html.contains("<p><b>412</b> tests &amp; <code>make</code> &lt;b&gt;x&lt;/b&gt;</p><ul><li>中文</li><li>=_mcp-push_ boundary-like text</li></ul>"))
     }
 
     @Test func startTLSThenAUTHLoginToSeveralRecipients() async throws {

@@ -69,7 +69,7 @@ import Testing
             let sentTitle = try #require(form["title"])
             #expect(sentTitle.count == 32)
             #expect(sentTitle == String(title.prefix(31)) + "…")
-            #expect(form["desp"] == "\(title)\n\n\n\nline 1\n\nline 2")
+            #expect(form["desp"] == "\(title)\n\nline 1\n\nline 2")
         }
     }
 

@@ -23,9 +23,87 @@ import Testing
         guard body["chat_id"]?.string == chatID || body["chat_id"]?.int.map(String.init) == chatID else {
             return .raw(#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#, status: 400)
         }
+        var shown = text
+        if let mode = body["parse_mode"]?.string {
+            guard mode == "HTML" else { return badRequest("unsupported parse_mode \(mode)") }
+            switch parseHTML(text) {
+            case .success(let visible): shown = visible
+            case .failure(let problem): return badRequest("can't parse entities: \(problem.reason)")
+            }
+        }
+        guard shown.utf16.count <= 4096 else { return badRequest("message is too long") }
+        if let buttons = body["reply_markup"]?["inline_keyboard"]?.array {
+            for button in buttons.flatMap({ $0.array ?? [] }) {
+                guard let url = button["url"]?.string, let host = URL(string: url)?.host, button["text"]?.string?.isEmpty == false else {
+                    return badRequest("BUTTON_URL_INVALID")
+                }
+                // Telegram refuses buttons to addresses only this machine can open.
+                if host == "localhost" || host.hasPrefix("127.") || host.hasPrefix("192.168.") { return badRequest("BUTTON_URL_INVALID") }
+            }
+        }
         return .raw(
             #"{"ok":true,"result":{"message_id":4711,"from":{"id":7351122334,"is_bot":true,"first_name":"mcp-push","username":"mcp_push_bot"},"chat":{"id":987654321,"first_name":"Ada","type":"private"},"date":1732406400,"text":"Build finished"}}"#
         )
+    }
+
+    static func badRequest(_ description: String) -> FakeResponse {
+        .raw(#"{"ok":false,"error_code":400,"description":"Bad Request: \#(description)"}"#, status: 400)
+    }
+
+    struct EntityProblem: Error {
+        var reason: String
+    }
+
+    /// Reads `parse_mode` HTML as the Bot API does: only its tags, balanced; `<`, `>` and `&` otherwise
+    /// only in entities (the four named ones or numeric). Returns the text as shown.
+    static func parseHTML(_ html: String) -> Result<String, EntityProblem> {
+        let allowed: Set<String> = ["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote", "tg-spoiler", "span"]
+        let bytes = Array(html.utf8)
+        var open: [String] = []
+        var shown: [UInt8] = []
+        var index = 0
+        func fail(_ reason: String) -> Result<String, EntityProblem> { .failure(EntityProblem(reason: reason)) }
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "<"):
+                guard let end = bytes[index...].firstIndex(of: UInt8(ascii: ">")) else { return fail("Unclosed start tag at byte offset \(index)") }
+                let inside = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
+                if inside.hasPrefix("/") {
+                    let name = String(inside.dropFirst()).lowercased()
+                    guard open.last == name else { return fail("Unexpected end tag at byte offset \(index)") }
+                    open.removeLast()
+                } else {
+                    let name = String(inside.prefix { $0 != " " }).lowercased()
+                    guard allowed.contains(name) else { return fail("Unsupported start tag \"\(name)\" at byte offset \(index)") }
+                    if name == "a", inside.range(of: #"^a href="[^"<>]+"$"#, options: .regularExpression) == nil {
+                        return fail("Can't parse start tag \"a\" at byte offset \(index)")
+                    }
+                    open.append(name)
+                }
+                index = end + 1
+            case UInt8(ascii: ">"):
+                return fail("Character '>' is reserved and must be escaped at byte offset \(index)")
+            case UInt8(ascii: "&"):
+                guard let end = bytes[index...].prefix(12).firstIndex(of: UInt8(ascii: ";")) else {
+                    return fail("Character entity expected at byte offset \(index)")
+                }
+                let entity = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
+                let named = ["lt": "<", "gt": ">", "amp": "&", "quot": "\""]
+                if let character = named[entity] {
+                    shown += Array(character.utf8)
+                } else if entity.hasPrefix("#"), let code = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(code) {
+                    shown += Array(String(scalar).utf8)
+                } else {
+                    return fail("Unsupported HTML entity at byte offset \(index)")
+                }
+                index = end + 1
+            default:
+                shown.append(bytes[index])
+                index += 1
+            }
+        }
+        guard open.isEmpty else { return fail("Can't find end tag corresponding to start tag \"\(open.last!)\"") }
+        return .success(String(decoding: shown, as: UTF8.self))
     }
 
     static func variables(_ fake: FakeService, _ extra: [String: String] = [:]) -> [String: String] {

@@ -14,8 +14,9 @@ import Testing
             return .raw(#"{"errcode":404,"errmsg":"not found"}"#, status: 404)
         }
         guard request.query["key"] == key else { return .raw(invalidKey) }
-        guard let body = request.json, body["msgtype"]?.string == "text",
-            let content = body["text"]?["content"]?.string, !content.isEmpty
+        // Text up to 2048 bytes, markdown up to 4096.
+        guard let body = request.json, let type = body["msgtype"]?.string, type == "text" || type == "markdown",
+            let content = body[type]?["content"]?.string, !content.isEmpty, content.utf8.count <= (type == "text" ? 2048 : 4096)
         else {
             return .raw(#"{"errcode":40008,"errmsg":"invalid message type, hint: [1732406400375183125513090], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e=40008"}"#)
         }

@@ -15,7 +15,8 @@ import Testing
         guard body["appToken"]?.string == appToken else {
             return .raw(#"{"code":1002,"msg":"appToken不正确或已经过期","data":null,"success":false}"#)
         }
-        guard body["contentType"]?.int == 1, let summary = body["summary"]?.string, summary.count <= 100,
+        // contentType 1 text, 2 HTML, 3 Markdown.
+        guard let type = body["contentType"]?.int, (1...3).contains(type), let summary = body["summary"]?.string, summary.count <= 100,
             body["content"]?.string?.isEmpty == false
         else { return .raw(#"{"code":1003,"msg":"参数错误","data":null,"success":false}"#) }
         var data: [String] = []
