@@ -234,3 +234,16 @@ def test_the_hook_hands_over_and_says_nothing(binary, bark, bark_env, repo):
     assert [m["title"] for m in pushed(bark)] == ["❌ Claude Code failed: shop-api"]
     history = subprocess.run([binary, "history", "--json"], env={**os.environ, **bark_env}, capture_output=True, text=True, timeout=20)
     assert [(d["ok"], d["source"]) for d in json.loads(history.stdout)][0] == (True, "outbox")
+
+
+def test_the_agents_markdown_reads_as_plain_text_on_a_service_without_markdown(binary, bark, bark_env, repo):
+    """Agents answer in Markdown; the hook sends it as Markdown, so a service that renders nothing shows
+    it without marks, and the lines the hook adds (project, branch) stay as written."""
+    answer = "## Summary\n\n**All 412 tests pass.** Fixed `parse_args()` in [the parser](https://git.example/p).\n\n- snake_case_kept"
+    stop = json.loads(payload("claude_stop", repo))
+    stop["last_assistant_message"] = answer
+    done, _ = hook(binary, bark_env, "claude", json.dumps(stop))
+    quiet(done)
+    [message] = pushed(bark)
+    assert message["body"] == ("shop-api (feature/parser)\n\nSummary\n\nAll 412 tests pass. Fixed parse_args() in "
+                               "the parser (https://git.example/p).\n\n• snake_case_kept"), message["body"]

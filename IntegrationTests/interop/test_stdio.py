@@ -268,3 +268,23 @@ def test_notify_send_carries_level_and_link(binary, bark, bark_env):
         assert result.is_error and result.structured_content["status"] == "error"
     assert "'level' must be one of info, success, warning, error, critical" in bad[0].structured_content["message"]
     assert "'url' must be an http:// or https:// URL" in bad[1].structured_content["message"]
+
+
+def test_notify_send_markdown_reaches_a_service_without_markdown_as_plain_text(binary, bark, bark_env):
+    markdown = "Deployed **v2.1** to `prod`; see [the log](https://ci.example/42).\n\n- first_step 中文\n- 2 * 3 < 7"
+    async def main():
+        async with Client(params(binary, bark_env)) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            assert tools["notify_send"].input_schema["properties"]["format"]["enum"] == ["text", "markdown"]
+            assert tools["notify_event"].input_schema["properties"]["format"]["enum"] == ["text", "markdown"]
+            as_markdown = await client.call_tool("notify_send", {"title": "Deploy", "content": markdown, "format": "markdown"})
+            as_text = await client.call_tool("notify_send", {"title": "Deploy as text", "content": markdown})
+            bad = await client.call_tool("notify_send", {"title": "t", "content": "c", "format": "html"})
+            return as_markdown, as_text, bad
+
+    as_markdown, as_text, bad = run(main)
+    assert as_markdown.structured_content["status"] == "success" and as_text.structured_content["status"] == "success"
+    first, second = bark.requests
+    assert first["body"]["body"] == "Deployed v2.1 to prod; see the log (https://ci.example/42).\n\n• first_step 中文\n• 2 * 3 < 7"
+    assert second["body"]["body"] == markdown, "text arrives exactly as sent"
+    assert bad.is_error and "'format' must be text or markdown, got 'html'" in bad.structured_content["message"]
