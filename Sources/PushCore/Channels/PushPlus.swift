@@ -9,7 +9,7 @@ public struct PushPlus: Channel {
         variables: [
             .required("PUSH_PLUS_TOKEN", secret: true, "your token from www.pushplus.plus (user center)"),
             .optional("PUSH_PLUS_USER", "group code (topic) for one-to-many messages"),
-            .optional("PUSH_PLUS_TEMPLATE", "txt (default, keeps line breaks), html, markdown, json, ..."),
+            .optional("PUSH_PLUS_TEMPLATE", "template of text messages: txt (default, keeps line breaks), html, json, ...; Markdown messages use markdown"),
             .optional("PUSH_PLUS_CHANNEL", "wechat (service default), webhook, cp, mail, sms"),
             .optional("PUSH_PLUS_WEBHOOK", "webhook code configured on PushPlus, for the webhook and cp channels"),
             .optional("PUSH_PLUS_CALLBACKURL", "URL PushPlus calls with the final delivery result"),
