@@ -26,6 +26,7 @@ enum ResultSchema {
             "duration_ms": ["type": "integer"],
             "attempts": ["type": "integer"],
             "parts": ["type": "integer", "description": "How many messages a long text went as (split on line breaks)."],
+            "edited": ["type": "boolean", "description": "Present and true when this run's earlier message was edited in place instead of a new one sent."],
             "queued": [
                 "type": "boolean",
                 "description": "Not delivered yet: kept in the outbox and retried in the background.",

@@ -14,6 +14,9 @@ public struct Message: Sendable, Hashable {
     public var silent = false
     /// How to read `body`: as written, or as Markdown each service renders its own way. Titles are always text.
     public var format: Format
+    /// The service's id of an earlier message this one replaces in place (a run's evolving message),
+    /// for a service that can edit; the others send it as a new message.
+    public var replacing: String?
 
     public init(title: String, body: String, url: String? = nil, level: Level = .info, format: Format = .text) {
         self.title = title

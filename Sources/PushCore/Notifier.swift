@@ -180,14 +180,19 @@ public final class Notifier: Sendable {
             elapsed = .milliseconds(Int64(event.timestamp.timeIntervalSince(startedAt) * 1000))
         }
         let message = EventFormatter.message(for: event, elapsed: elapsed, lastProgress: previous?.lastProgress)
-        var result = await notify(message, channels: channels, runID: event.runID, progress: progress)
+        // One message per run where the service can edit: a start sends it, what follows edits it.
+        let editing = event.kind == .start ? [:] : (try? store.runMessages(event.runID)) ?? [:]
+        var result = await notify(message, channels: channels, runID: event.runID, progress: progress, thread: editing)
         result.event = summary
         result.warnings = warnings + result.warnings
         return result
     }
 
+    /// `thread`: set for a run's events, the run's messages (by target) this one edits; the messages
+    /// it sends become the run's (nil: a message of its own, as `notify_send` and the hooks send).
     private func notify(
-        _ message: Message, channels: [ChannelID]?, runID: String?, progress: Progress?, handOver: Bool = false
+        _ message: Message, channels: [ChannelID]?, runID: String?, progress: Progress?, handOver: Bool = false,
+        thread: [String: String]? = nil
     ) async -> DispatchResult {
         let store = await store
         var warnings = storeWarnings(store)
@@ -201,7 +206,10 @@ public final class Notifier: Sendable {
             return result
         }
         let outbox = await outbox
-        var dispatches = [await dispatcher.dispatch(message, to: channels, outbox: outbox, runID: runID, progress: progress, handOver: handOver)]
+        var dispatches = [
+            await dispatcher.dispatch(
+                message, to: channels, outbox: outbox, runID: runID, progress: progress, handOver: handOver, editing: thread ?? [:])
+        ]
         var result = dispatches[0].result
         // Every chosen channel failed for good (nothing delivered, nothing waiting): the fallback channels get it.
         let backups = channels == nil ? dispatcher.fallback(after: result.results) : []
@@ -212,6 +220,16 @@ public final class Notifier: Sendable {
             combined.message += " Fell back to \(backups.joined(separator: ", ")) (\(Routing.fallbackVariable)) after the others failed."
             combined.warnings = result.warnings + second.result.warnings
             result = combined
+        }
+        if let runID, thread != nil {
+            let sent = result.results.compactMap { result in
+                result.messageID.flatMap { id in setup.target(ofChannel: result.channel).map { ($0.fingerprint, id) } }
+            }
+            do {
+                try store.rememberRunMessages(runID, Dictionary(sent, uniquingKeysWith: { $1 }))
+            } catch {
+                warnings.append("the run's message ids not recorded (later events send new messages): \(redactor.redact(String(describing: error)))")
+            }
         }
         do {
             let reached = result.results.contains(where: { $0.ok || $0.queued })

@@ -98,9 +98,13 @@ public struct Delivery: Sendable, Equatable {
     public var retryAfter: Duration?
     /// How many messages the text went as (Telegram splits a long one).
     public var parts = 1
+    /// The service's id of the message, for a service that can edit it later (Telegram, ntfy).
+    public var messageID: String?
+    /// The message replaced ``Message/replacing`` in place.
+    public var edited = false
 
-    public static func delivered(status: Int?) -> Delivery {
-        Delivery(ok: true, statusCode: status, error: nil, isTransient: false, retryAfter: nil)
+    public static func delivered(status: Int?, messageID: String? = nil) -> Delivery {
+        Delivery(ok: true, statusCode: status, error: nil, isTransient: false, retryAfter: nil, messageID: messageID)
     }
 
     public static func rejected(

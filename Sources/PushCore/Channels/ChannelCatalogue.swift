@@ -93,6 +93,11 @@ public struct ChannelSetup: Sendable {
         }
     }
 
+    /// The target of the configured channel with this id.
+    package func target(ofChannel id: ChannelID) -> OutboxTarget? {
+        entry(id)?.channel.map(target(of:))
+    }
+
     private let targets = TargetCache()
 
     public func entry(_ id: ChannelID) -> ChannelEntry? { entries.first { $0.descriptor.id == id } }

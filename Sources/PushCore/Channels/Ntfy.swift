@@ -97,8 +97,19 @@ public struct Ntfy: Channel {
         // The JSON form wants actions as objects; the header keeps the user's own syntax and lets
         // ntfy parse it (a JSON publish carries headers through).
         if let actions { headers.append(("X-Actions", Self.headerValue(actions))) }
+        // ntfy 2.16 and later replace the notification with the same sequence id (a run's message) in place.
+        if let replacing = message.replacing { headers.append(("X-Sequence-ID", replacing)) }
         let answer = try await context.perform(.json(server + "/", .object(body), headers: headers))
-        return answer.judge { json in
+        var delivery = judge(answer)
+        let answered = answer.json
+        delivery.messageID = message.replacing ?? answered?["id"]?.string
+        // Older servers ignore the sequence id and publish a new notification; their answer has none.
+        delivery.edited = delivery.ok && message.replacing != nil && answered?["sequence_id"]?.string == message.replacing
+        return delivery
+    }
+
+    private func judge(_ answer: HTTPAnswer) -> Delivery {
+        answer.judge { json in
             if json["id"]?.string != nil { return .accepted }
             guard let code = json["code"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "code", message: "error")

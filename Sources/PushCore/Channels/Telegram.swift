@@ -102,7 +102,21 @@ public struct Telegram: Channel {
 
     public func send(_ message: Message, context: DeliveryContext) async throws -> Delivery {
         let parts = Self.parts(of: message)
+        // A run's message is edited in place when the new text fits one message; if it is gone, a new one is sent.
+        if let replacing = message.replacing, let messageID = Int(replacing), parts.count == 1 {
+            var delivery = try await send(parts[0], link: message.url, silent: message.silent, editing: messageID, context: context)
+            let refusal = (delivery.error ?? "").lowercased()
+            if delivery.ok || refusal.contains("message is not modified") {
+                delivery = .delivered(status: delivery.statusCode ?? 200)
+                delivery.messageID = replacing
+                delivery.edited = true
+                return delivery
+            }
+            guard Self.editTargetIsGone(refusal) else { return delivery }
+            context.logger.info("the run's Telegram message is gone; sending a new one", metadata: ["error": "\(delivery.error ?? "")"])
+        }
         var delivery = Delivery.delivered(status: nil)
+        var firstID: String?
         for (index, part) in parts.enumerated() {
             let link = index == parts.count - 1 ? message.url : nil
             delivery = try await send(part, link: link, silent: message.silent, context: context)
@@ -110,9 +124,17 @@ public struct Telegram: Channel {
                 if parts.count > 1, let error = delivery.error { delivery.error = "part \(index + 1) of \(parts.count): \(error)" }
                 return delivery
             }
+            if index == 0 { firstID = delivery.messageID }
         }
         delivery.parts = parts.count
+        // Only a message that is one part can be edited into what follows.
+        delivery.messageID = parts.count == 1 ? firstID : nil
         return delivery
+    }
+
+    /// Telegram's answers when the message to edit no longer exists or may no longer be edited.
+    static func editTargetIsGone(_ refusal: String) -> Bool {
+        ["message to edit not found", "message can't be edited", "message_id_invalid"].contains { refusal.contains($0) }
     }
 
     /// The message as Telegram messages: text split after line breaks; Markdown as Telegram's HTML,
@@ -151,12 +173,13 @@ public struct Telegram: Channel {
         return parts
     }
 
-    /// Sends one part; the link goes on an inline button, or at the end of the text if Telegram
-    /// refuses the button (it does for a local address). HTML Telegram refuses goes as plain text.
-    private func send(_ part: Part, link: String?, silent: Bool, context: DeliveryContext) async throws -> Delivery {
+    /// Sends one part (or with `editing`, puts it in place of that message); the link goes on an
+    /// inline button, or at the end of the text if Telegram refuses the button (it does for a local
+    /// address). HTML Telegram refuses goes as plain text.
+    private func send(_ part: Part, link: String?, silent: Bool, editing: Int? = nil, context: DeliveryContext) async throws -> Delivery {
         var body: [String: JSONValue] = ["chat_id": .string(chatID), "text": .string(part.text), "disable_web_page_preview": true]
         if part.plain != nil { body["parse_mode"] = "HTML" }
-        if silent { body["disable_notification"] = true }
+        if let editing { body["message_id"] = .int(editing) } else if silent { body["disable_notification"] = true }
         if let link { body["reply_markup"] = ["inline_keyboard": [[["text": "Open", "url": .string(link)]]]] }
         var delivery = try await post(body, context: context)
         let refusal = delivery.ok ? "" : (delivery.error ?? "").lowercased()
@@ -180,9 +203,17 @@ public struct Telegram: Channel {
         return delivery
     }
 
+    /// `sendMessage`, or `editMessageText` when the body names a message; the delivery carries the message's id.
     private func post(_ body: [String: JSONValue], context: DeliveryContext) async throws -> Delivery {
-        let answer = try await context.perform(.json("\(apiBase)/bot\(token)/sendMessage", .object(body)), proxy: proxy)
-        return answer.judge { json in
+        let method = body["message_id"] == nil ? "sendMessage" : "editMessageText"
+        let answer = try await context.perform(.json("\(apiBase)/bot\(token)/\(method)", .object(body)), proxy: proxy)
+        var delivery = judge(answer)
+        delivery.messageID = answer.json?["result"]?["message_id"]?.int.map(String.init)
+        return delivery
+    }
+
+    private func judge(_ answer: HTTPAnswer) -> Delivery {
+        answer.judge { json in
             if json["ok"]?.bool == true { return .accepted }
             guard let code = json["error_code"]?.int else { return .unexpected(answer) }
             let reason = json.reason(code: "error_code", message: "description")

@@ -80,6 +80,10 @@ public struct ChannelResult: Sendable, Equatable {
     public var truncated = false
     /// How many messages the text went as (a long text split on line breaks, e.g. on Telegram).
     public var parts = 1
+    /// The service's id of the message sent or edited, where a run's later events can edit it.
+    var messageID: String?
+    /// The sent message replaced an earlier one of the run (edited in place).
+    public var edited = false
 
     public init(
         channel: ChannelID, outcome: Outcome, statusCode: Int? = nil, attempts: Int, durationMilliseconds: Int,
@@ -186,6 +190,7 @@ extension ChannelResult {
         if queued { members.append(("queued", .bool(true))) }
         if truncated { members.append(("truncated", .bool(true))) }
         if parts > 1 { members.append(("parts", .int(parts))) }
+        if edited { members.append(("edited", .bool(true))) }
         return .object(members)
     }
 }

@@ -85,9 +85,10 @@ struct Dispatcher: Sendable {
     /// Callers validate that requested ids exist (``InputError``).
     /// `handOver`: no attempt here; each delivery written ahead waits, due now, for a background
     /// process (when the store is the shared file; otherwise it is sent here as usual).
+    /// `editing`: the run's messages, by target, that this message replaces where the service can edit.
     func dispatch(
         _ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox, runID: String? = nil, progress: Progress? = nil,
-        handOver: Bool = false
+        handOver: Bool = false, editing: [String: String] = [:]
     ) async -> Dispatch {
         if settings.skippedTitles.contains(message.title.trimmingWhitespace()) {
             return Dispatch(result: .skipped(.skipTitle, "Not pushed: the title is listed in SKIP_PUSH_TITLE."))
@@ -155,7 +156,11 @@ struct Dispatcher: Sendable {
         }
 
         // Each channel gets the message cut to its service's limit, written ahead in one transaction.
-        let fitted = targets.map { message.prepared(for: type(of: $0).descriptor) }
+        let fitted = targets.map { channel in
+            var fitted = message.prepared(for: type(of: channel).descriptor)
+            fitted.replacing = editing[setup.target(of: channel).fingerprint]
+            return fitted
+        }
         let planned = zip(targets, fitted).map { channel, message in
             var target = setup.target(of: channel)
             // Held back for its rate limit, a message must wait where someone will send it.
@@ -200,7 +205,9 @@ struct Dispatcher: Sendable {
                         heldUntil: heldUntil)
                     // Cut, not merely marked or given its link: the service did not get the whole text.
                     let descriptor = type(of: channel).descriptor
-                    outcome.result.truncated = message != original.prepared(for: descriptor, cutting: false)
+                    var whole = original.prepared(for: descriptor, cutting: false)
+                    whole.replacing = message.replacing
+                    outcome.result.truncated = message != whole
                     log(outcome.result)
                     return outcome
                 }

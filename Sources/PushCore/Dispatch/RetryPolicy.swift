@@ -60,6 +60,8 @@ struct RetryingDelivery: Sendable {
             if delivery.ok {
                 var result = finished(.delivered, status: delivery.statusCode)
                 result.parts = delivery.parts
+                result.messageID = delivery.messageID
+                result.edited = delivery.edited
                 return Attempts(result: result)
             }
             let reason = context.redactor.redact(delivery.error ?? "failed")

@@ -124,3 +124,30 @@ extension Store {
 extension RunEvent.Kind {
     var isFinal: Bool { self == .end || self == .error }
 }
+
+// MARK: One message per run
+
+extension Store {
+    /// The messages a run's events edit, by target fingerprint: what its `start` (or first pushed event) sent.
+    func runMessages(_ runID: String) throws -> [String: String] {
+        try lookup { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT target, message_id FROM run_message WHERE run_id = ?", arguments: [runID])
+            return Dictionary(rows.map { ($0["target"] as String, $0["message_id"] as String) }, uniquingKeysWith: { $1 })
+        }
+    }
+
+    /// Remembers which message on each target a run's later events edit.
+    func rememberRunMessages(_ runID: String, _ messages: [String: String], now: Date = Date()) throws {
+        guard !messages.isEmpty else { return }
+        try database.write { db in
+            for (target, messageID) in messages {
+                try db.execute(
+                    sql: """
+                        INSERT INTO run_message(run_id, target, message_id, at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(run_id, target) DO UPDATE SET message_id = excluded.message_id, at = excluded.at
+                        """,
+                    arguments: [runID, target, messageID, now.timeIntervalSince1970])
+            }
+        }
+    }
+}

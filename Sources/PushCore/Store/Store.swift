@@ -202,9 +202,14 @@ public final class Store: Sendable {
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN silent INTEGER")
             try db.execute(sql: "ALTER TABLE approval ADD COLUMN waiter_pid INTEGER")
         }
-        // A queued Markdown message stays Markdown.
+        // A queued Markdown message stays Markdown; a run's message on each target, to edit as the run goes on.
         migrator.registerMigration("v5") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN format TEXT")
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS run_message (
+                    run_id TEXT NOT NULL, target TEXT NOT NULL, message_id TEXT NOT NULL, at REAL NOT NULL,
+                    PRIMARY KEY (run_id, target))
+                """)
         }
         do {
             try migrator.migrate(writer)
@@ -249,6 +254,7 @@ public final class Store: Sendable {
             try db.execute(sql: "DELETE FROM notification WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM event WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM run WHERE updated_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM run_message WHERE at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM outbox WHERE expired_at < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM rate_slot WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
             try db.execute(sql: "DELETE FROM recent_message WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])

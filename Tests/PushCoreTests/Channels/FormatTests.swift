@@ -30,7 +30,7 @@ import Testing
     @Test func telegramGetsItsHTMLEscapedAndTheTitleInBold() async throws {
         try await FakeService.with(TelegramTests.service) { fake in
             let channel = try makeChannel(Telegram.self, TelegramTests.variables(fake))
-            #expect(try await send(channel) == .delivered(status: 200))
+            #expect(try await send(channel) == .delivered(status: 200, messageID: "4711"))
             let body = try #require(fake.lastRequest?.json)
             #expect(body["parse_mode"]?.string == "HTML")
             #expect(body["text"]?.string == """
@@ -105,7 +105,7 @@ import Testing
         }
         try await FakeService.with(strict) { fake in
             let channel = try makeChannel(Telegram.self, TelegramTests.variables(fake))
-            #expect(try await send(channel) == .delivered(status: 200))
+            #expect(try await send(channel) == .delivered(status: 200, messageID: "4711"))
             let body = try #require(fake.lastRequest?.json)
             #expect(body["parse_mode"] == nil)
             #expect(body["text"]?.string?.hasPrefix("Deploy <ok> & *done*\n\nDeployed v2.1 to prod & <staging>") == true)

@@ -52,7 +52,7 @@ import Testing
     @Test func publishesJSONWithTheDefaultPriority() async throws {
         try await FakeService.with(Self.service()) { fake in
             let channel = try makeChannel(Ntfy.self, ["NTFY_TOPIC": Self.topic, "MCP_PUSH_NTFY_BASE_URL": fake.baseURL])
-            #expect(try await deliver(channel) == .delivered(status: 200))
+            #expect(try await deliver(channel) == .delivered(status: 200, messageID: "sPs71M8A2T"))
             let request = try #require(fake.lastRequest)
             #expect(request.headers["authorization"] == nil)
             #expect(request.headers["x-actions"] == nil)

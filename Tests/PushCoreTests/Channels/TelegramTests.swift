@@ -113,7 +113,7 @@ import Testing
     @Test func deliversPlainTextWithoutLinkPreview() async throws {
         try await FakeService.with(Self.service) { fake in
             let channel = try makeChannel(Telegram.self, Self.variables(fake))
-            #expect(try await deliver(channel) == .delivered(status: 200))
+            #expect(try await deliver(channel) == .delivered(status: 200, messageID: "4711"))
             let body = try #require(fake.lastRequest?.json)
             #expect(body["text"]?.string == "Build finished\n\nAll 42 tests passed.\nSecond line & more")
             #expect(body["disable_web_page_preview"]?.bool == true)
