@@ -77,6 +77,31 @@ import Testing
         #expect(Markdown.parse("*a **b** c*") == [.paragraph([.emphasis([.text("a "), .strong([.text("b")]), .text(" c")])])])
     }
 
+    @Test func codeBindsTighterThanEmphasis() {
+        #expect(Markdown.parse("*a `b*` c*") == [.paragraph([.emphasis([.text("a "), .code("b*"), .text(" c")])])])
+    }
+
+    /// Inputs that make a naive reader look for partners from every mark (quadratic, minutes for a long
+    /// message) are read with bounded work, and read the same as their short forms.
+    @Test func pathologicalInputsStayText() {
+        let count = 40_000
+        let cases: [(String, (String) -> Bool)] = [
+            (String(repeating: "*a ", count: count), { $0.hasPrefix("*a *a") }),
+            (String(repeating: "[", count: count) + String(repeating: "]", count: count), { $0.count == 2 * count }),
+            (String(repeating: "`a", count: count), { $0.count >= count }),
+            (String(repeating: "_a_b", count: count), { $0.contains("a") }),
+            (String(repeating: "**[x](", count: count), { $0.contains("x") }),
+            (String(repeating: "<http://x ", count: count), { $0.contains("http://x") }),
+        ]
+        for (text, check) in cases {
+            let plain = Markdown.plainText(text)
+            #expect(check(plain), "\(text.prefix(20))…")
+            let blocks = Markdown.parse(text)
+            let accepted = (try? TelegramTests.parseHTML(Markdown.joined(blocks, Markdown.telegramHTML(blocks))).get()) != nil
+            #expect(accepted)
+        }
+    }
+
     @Test func onlyWebAndMailLinksOpen() {
         let blocks = Markdown.parse("[click](javascript:alert(1)) [mail](mailto:a@b.c) <https://x.example/a_b> [q](https://x.example/\"onmouseover)")
         let html = Markdown.joined(blocks, Markdown.telegramHTML(blocks))

@@ -182,10 +182,31 @@ private struct BlockReader {
     }
 }
 
-/// Reads emphasis, code spans, links and escapes; a mark with no partner is text.
-private enum InlineReader {
-    static func read(_ text: Substring) -> [Markdown.Inline] {
-        let characters = Array(text)
+/// Reads emphasis, code spans, links and escapes; a mark with no partner is text. Whatever the input,
+/// the work stays near linear: a partner is looked for within `window` characters, never twice over
+/// the same stretch for the same kind of mark, and nesting stops at `maximumDepth`.
+private struct InlineReader {
+    static let window = 1024
+    static let maximumDepth = 8
+
+    let characters: [Character]
+    let depth: Int
+    /// For each kind of mark (`*1`, `*2`, a run of backticks), where the text holds no partner for it before.
+    private var clearUntil: [String: Int] = [:]
+    static let maximumBrackets = 32
+
+    static func read(_ text: Substring, depth: Int = 0) -> [Markdown.Inline] {
+        guard depth < maximumDepth else { return text.isEmpty ? [] : [.text(String(text))] }
+        var reader = InlineReader(characters: Array(text), depth: depth)
+        return reader.read()
+    }
+
+    private init(characters: [Character], depth: Int) {
+        self.characters = characters
+        self.depth = depth
+    }
+
+    private mutating func read() -> [Markdown.Inline] {
         var result: [Markdown.Inline] = []
         var pending = ""
         func flush() {
@@ -200,32 +221,32 @@ private enum InlineReader {
                 index += 2
                 continue
             }
-            if character == "`", let (code, next) = codeSpan(characters, at: index) {
+            if character == "`", let (code, next) = codeSpan(at: index) {
                 flush()
                 result.append(.code(code))
                 index = next
                 continue
             }
-            if character == "[", let (label, url, next) = link(characters, at: index) {
+            if character == "[", let (label, url, next) = link(at: index) {
                 flush()
-                result.append(.link(read(label[...]), url: url))
+                result.append(.link(Self.read(label[...], depth: depth + 1), url: url))
                 index = next
                 continue
             }
-            if character == "<", let (url, next) = autolink(characters, at: index) {
+            if character == "<", let (url, next) = autolink(at: index) {
                 flush()
                 result.append(.link([.text(url)], url: url))
                 index = next
                 continue
             }
-            if "*_~".contains(character), let (inline, next) = emphasis(characters, at: index) {
+            if "*_~".contains(character), let (inline, next) = emphasis(at: index) {
                 flush()
                 result.append(inline)
                 index = next
                 continue
             }
             // A run of marks that opened nothing stays text as a whole (`**` is not two chances to open).
-            let run = character == "`" || "*_~".contains(character) ? characters[index...].prefix { $0 == character }.count : 1
+            let run = character == "`" || "*_~".contains(character) ? run(of: character, at: index) : 1
             pending += String(repeating: character, count: run)
             index += run
         }
@@ -233,33 +254,44 @@ private enum InlineReader {
         return result
     }
 
+    private func run(of mark: Character, at start: Int) -> Int {
+        var end = start
+        while end < characters.count, characters[end] == mark { end += 1 }
+        return end - start
+    }
+
+    /// Where looking for a partner of a mark at `start` stops.
+    private func horizon(_ start: Int) -> Int { min(characters.count, start + Self.window) }
+
     /// A code span: a run of backticks up to the next run of the same length.
-    static func codeSpan(_ characters: [Character], at start: Int) -> (String, Int)? {
-        let width = characters[start...].prefix { $0 == "`" }.count
-        var index = start + width
-        while index < characters.count {
+    private mutating func codeSpan(at start: Int) -> (String, Int)? {
+        let width = run(of: "`", at: start)
+        let kind = "`\(width)"
+        var index = max(start + width, clearUntil[kind] ?? 0)
+        while index < horizon(start) {
             guard characters[index] == "`" else {
                 index += 1
                 continue
             }
-            let run = characters[index...].prefix { $0 == "`" }.count
-            if run == width {
+            let closing = run(of: "`", at: index)
+            if closing == width {
                 var code = String(characters[(start + width)..<index]).replacingOccurrences(of: "\n", with: " ")
                 if code.count > 2, code.hasPrefix(" "), code.hasSuffix(" "), !code.allSatisfy({ $0 == " " }) {
                     code = String(code.dropFirst().dropLast())
                 }
-                return (code, index + run)
+                return (code, index + closing)
             }
-            index += run
+            index += closing
         }
+        clearUntil[kind] = index
         return nil
     }
 
     /// `[label](url)`, brackets and parentheses balanced; a title after the URL is dropped.
-    static func link(_ characters: [Character], at start: Int) -> (String, String, Int)? {
-        guard let close = matching(characters, from: start, open: "[", close: "]"),
+    private mutating func link(at start: Int) -> (String, String, Int)? {
+        guard let close = matching(from: start, open: "[", close: "]"),
             close + 1 < characters.count, characters[close + 1] == "(",
-            let end = matching(characters, from: close + 1, open: "(", close: ")")
+            let end = matching(from: close + 1, open: "(", close: ")")
         else { return nil }
         var destination = String(characters[(close + 2)..<end]).trimmingWhitespace()
         if destination.hasPrefix("<"), let angle = destination.firstIndex(of: ">") {
@@ -271,13 +303,15 @@ private enum InlineReader {
         return (String(characters[(start + 1)..<close]), destination, end + 1)
     }
 
-    static func matching(_ characters: [Character], from start: Int, open: Character, close: Character) -> Int? {
+    private mutating func matching(from start: Int, open: Character, close: Character) -> Int? {
         var depth = 0
         var index = start
-        while index < characters.count {
+        while index < horizon(start) {
             switch characters[index] {
             case "\\": index += 1
-            case open: depth += 1
+            case open:
+                depth += 1
+                if depth > Self.maximumBrackets { return nil }
             case close:
                 depth -= 1
                 if depth == 0 { return index }
@@ -290,52 +324,55 @@ private enum InlineReader {
     }
 
     /// `<https://…>`: a URL in angle brackets.
-    static func autolink(_ characters: [Character], at start: Int) -> (String, Int)? {
-        guard let end = characters[start...].firstIndex(of: ">") else { return nil }
+    private func autolink(at start: Int) -> (String, Int)? {
+        guard let end = characters[start..<horizon(start)].firstIndex(where: { $0 == ">" || $0.isWhitespace }), characters[end] == ">" else {
+            return nil
+        }
         let inside = String(characters[(start + 1)..<end])
         let lowered = inside.lowercased()
-        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") || lowered.hasPrefix("mailto:"),
-            !inside.contains(where: { $0.isWhitespace || $0 == "<" })
-        else { return nil }
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") || lowered.hasPrefix("mailto:"), !inside.contains("<") else {
+            return nil
+        }
         return (inside, end + 1)
     }
 
     /// `**strong**`, `__strong__`, `*emphasis*`, `_emphasis_`, `~~struck~~`. A mark opens only before a
     /// non-space and closes only after one; `_` only at word edges, so snake_case stays as written.
-    static func emphasis(_ characters: [Character], at start: Int) -> (Markdown.Inline, Int)? {
+    private mutating func emphasis(at start: Int) -> (Markdown.Inline, Int)? {
         let mark = characters[start]
-        let run = characters[start...].prefix { $0 == mark }.count
         let width: Int
-        switch (mark, run) {
+        switch (mark, run(of: mark, at: start)) {
         case ("~", 2): width = 2
         case ("~", _): return nil
         case (_, 1): width = 1
         default: width = 2
         }
+        let kind = "\(mark)\(width)"
         let contentStart = start + width
         guard contentStart < characters.count, !characters[contentStart].isWhitespace else { return nil }
         if mark == "_", start > 0, characters[start - 1].isLetter || characters[start - 1].isNumber { return nil }
-        var index = contentStart + 1
-        while index + width <= characters.count {
+        var index = max(contentStart + 1, clearUntil[kind] ?? 0)
+        while index + width <= horizon(start) {
             let here = characters[index]
             if here == "\\" {
                 index += 2
                 continue
             }
-            if here == "`", let (_, next) = codeSpan(characters, at: index) {
-                index = next
+            if here == "`" {
+                // A mark inside a code span does not close.
+                index = codeSpan(at: index)?.1 ?? index + run(of: "`", at: index)
                 continue
             }
             if here == mark {
-                let closingRun = characters[index...].prefix { $0 == mark }.count
+                let closingRun = run(of: mark, at: index)
                 let after = index + closingRun
-                let fits = closingRun == width || (width == 1 && closingRun >= 3) || (width == 2 && closingRun >= 3)
+                let fits = closingRun == width || closingRun >= 3
                 let leftFlanking = !characters[index - 1].isWhitespace
                 let wordEdge = mark != "_" || after >= characters.count || !(characters[after].isLetter || characters[after].isNumber)
                 if fits, leftFlanking, wordEdge {
                     let end = index + (closingRun - width)  // `***x***`: the outer marks close here, the inner stay inside
                     guard end > contentStart else { return nil }
-                    let inner = read(String(characters[contentStart..<end])[...])
+                    let inner = Self.read(String(characters[contentStart..<end])[...], depth: depth + 1)
                     let inline: Markdown.Inline = mark == "~" ? .strikethrough(inner) : width == 2 ? .strong(inner) : .emphasis(inner)
                     return (inline, end + width)
                 }
@@ -344,6 +381,7 @@ private enum InlineReader {
             }
             index += 1
         }
+        clearUntil[kind] = index
         return nil
     }
 }
