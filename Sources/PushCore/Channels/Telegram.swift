@@ -138,38 +138,63 @@ public struct Telegram: Channel {
     }
 
     /// The message as Telegram messages: text split after line breaks; Markdown as Telegram's HTML,
-    /// split between blocks (a block too long for one message goes as escaped text in pieces).
+    /// split between blocks (a block too long for one message goes as escaped text in pieces, the
+    /// first filling what the message before has left). Escaping can make the HTML longer than the
+    /// text that was fitted: beyond `maximumParts` messages, the rest is cut.
     static func parts(of message: Message) -> [Part] {
-        let limit = descriptor.maximumLength!
-        guard message.format == .markdown else { return limit.split(message.text).map { Part(text: $0) } }
+        guard message.format == .markdown else { return descriptor.maximumLength!.split(message.text).map { Part(text: $0) } }
+        // Room is kept for the mark of a cut at the end of any message.
+        let marker = "\n" + Message.truncationMarker
+        let limit = descriptor.maximumLength!.reserving(descriptor.maximumLength!.measure(marker))
         let blocks = [Markdown.Block.heading(level: 1, [.text(message.title)])] + Markdown.parse(message.body)
-        let rendered = Markdown.telegramHTML(blocks)
         var parts: [Part] = []
-        var current: (blocks: [Markdown.Block], html: [String]) = ([], [])
+        var html = ""
+        var plain = ""
         func flush() {
-            guard !current.blocks.isEmpty else { return }
-            parts.append(Part(text: Markdown.joined(current.blocks, current.html), plain: Markdown.plainText(current.blocks)))
-            current = ([], [])
+            if !html.isEmpty { parts.append(Part(text: html, plain: plain)) }
+            (html, plain) = ("", "")
         }
-        for (block, html) in zip(blocks, rendered) {
-            if limit.measure(Markdown.joined(current.blocks + [block], current.html + [html])) <= limit.limit {
-                current.blocks.append(block)
-                current.html.append(html)
+        var previous: Markdown.Block?
+        for (block, rendered) in zip(blocks, Markdown.telegramHTML(blocks)) {
+            let separator = html.isEmpty ? "" : previous.map { Markdown.separator($0, block) } ?? ""
+            previous = block
+            if limit.measure(html + separator + rendered) <= limit.limit {
+                html += separator + rendered
+                plain += separator + Markdown.plainText([block])
                 continue
             }
-            flush()
-            if limit.measure(html) <= limit.limit {
-                current = ([block], [html])
+            if limit.measure(rendered) <= limit.limit {
+                flush()
+                (html, plain) = (rendered, Markdown.plainText([block]))
                 continue
             }
             var (open, close) = ("", "")
             if case .code = block { (open, close) = ("<pre>", "</pre>") }
-            let room = limit.resized(to: limit.limit - limit.measure(open + close))
-            for piece in room.split(Markdown.plainText([block]), measuredBy: { limit.measure(HTMLText.escaped($0)) }) {
-                parts.append(Part(text: open + HTMLText.escaped(piece) + close, plain: piece))
+            var rest = Markdown.plainText([block])
+            var joining = !html.isEmpty
+            while !rest.isEmpty {
+                let room = limit.limit - limit.measure(open + close) - (joining ? limit.measure(html + separator) : 0)
+                guard room >= 64 else {
+                    joining = false  // too little left to be worth a piece
+                    continue
+                }
+                let piece = limit.resized(to: room).split(rest, measuredBy: { limit.measure(HTMLText.escaped($0)) })[0]
+                rest.removeFirst(piece.count)
+                if joining {
+                    html += separator + open + HTMLText.escaped(piece) + close
+                    plain += separator + piece
+                } else {
+                    flush()
+                    (html, plain) = (open + HTMLText.escaped(piece) + close, piece)
+                }
+                joining = false
             }
         }
         flush()
+        guard parts.count > descriptor.maximumParts else { return parts }
+        parts.removeLast(parts.count - descriptor.maximumParts)
+        parts[parts.count - 1].text += marker
+        parts[parts.count - 1].plain? += marker
         return parts
     }
 

@@ -61,14 +61,22 @@ import Testing
         }
         let shown = try parts.map { try TelegramTests.parseHTML($0.text).get() }.joined(separator: "\n\n")
         #expect(shown == "Report\n\n" + Markdown.plainText(body))
-        // One block longer than a message (a code block): pieces, each in its own <pre>, none cut inside an escape.
+        // One block longer than a message (a code block): pieces, each in its own <pre>, the first after the
+        // title, none cut inside an escape.
         let code = "```\n" + String(repeating: "a < b && c > d;\n", count: 500) + "```"
         let pieces = Telegram.parts(of: Message(title: "Log", body: code, format: .markdown))
         #expect(pieces.count > 2)
-        for piece in pieces.dropFirst() {
-            #expect(piece.text.hasPrefix("<pre>") && piece.text.hasSuffix("</pre>"))
-            #expect(try TelegramTests.parseHTML(piece.text).get().utf16.count <= 4096)
+        #expect(pieces[0].text.hasPrefix("<b>Log</b>\n\n<pre>a &lt; b"))
+        for piece in pieces {
+            #expect(piece.text.hasSuffix("</pre>"))
+            #expect(piece.text.utf16.count <= 4096)
+            _ = try TelegramTests.parseHTML(piece.text).get()
         }
+        // Escaping makes the HTML four times the text: what is beyond four messages is cut, and says so.
+        let escapes = "```\n" + String(repeating: "<&>\n", count: 4000) + "```"
+        let capped = Telegram.parts(of: Message(title: "Log", body: escapes, format: .markdown))
+        #expect(capped.count == 4)
+        #expect(capped[3].text.hasSuffix("</pre>\n" + Message.truncationMarker))
         try await FakeService.with(TelegramTests.service) { fake in
             let channel = try makeChannel(Telegram.self, TelegramTests.variables(fake))
             let delivery = try await send(channel, Message(title: "Report", body: body, format: .markdown))
