@@ -102,7 +102,8 @@ public struct Ntfy: Channel {
         let answer = try await context.perform(.json(server + "/", .object(body), headers: headers))
         var delivery = judge(answer)
         let answered = answer.json
-        delivery.messageID = message.replacing ?? answered?["id"]?.string
+        // The id goes back in a header: only the letters and digits ntfy's ids are made of.
+        delivery.messageID = message.replacing ?? answered?["id"]?.string.flatMap { $0.wholeMatch(of: /[A-Za-z0-9_-]{1,64}/) == nil ? nil : $0 }
         // Older servers ignore the sequence id and publish a new notification; their answer has none.
         delivery.edited = delivery.ok && message.replacing != nil && answered?["sequence_id"]?.string == message.replacing
         return delivery

@@ -106,4 +106,18 @@ import Testing
             }
         }
     }
+
+    @Test func anIDThatIsNotNtfysIsNeverSentBackInAHeader() async throws {
+        let directory = try OutboxTests.temporaryDirectory()
+        try await FakeService.with({ request in
+            .raw(#"{"id":"abc\r\nX-Injected: 1","time":1732406400,"event":"message","topic":"\#(NtfyTests.topic)","message":"m"}"#)
+        }) { fake in
+            let notifier = try notifier(["NTFY_TOPIC": NtfyTests.topic, "NTFY_URL": fake.baseURL], directory)
+            _ = try await notifier.event(RunEvent(runID: "r", kind: .start, message: "Starting"))
+            let end = try await notifier.event(RunEvent(runID: "r", kind: .end, message: "Done"))
+            #expect(end.status == .success)
+            #expect(fake.lastRequest?.headers["x-sequence-id"] == nil && fake.lastRequest?.headers["x-injected"] == nil)
+            await notifier.shutdown()
+        }
+    }
 }
