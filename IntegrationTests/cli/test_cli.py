@@ -166,3 +166,19 @@ def test_a_bare_mcp_push_typed_at_a_terminal_says_what_it_is_on_stderr(binary, b
     assert "speaking MCP on stdin/stdout for an agent" in stderr.decode()
     piped = subprocess.run([binary], input=b"", env={**os.environ, **bark_env}, capture_output=True, timeout=15)
     assert piped.stderr == b"" and piped.stdout == b"", "an agent's pipe gets no such line"
+
+
+def test_json_logs_are_one_object_a_line_without_secrets(binary, bark_env):
+    env = {**bark_env, "MCP_PUSH_LOG_FORMAT": "json", "MCP_PUSH_LOG_LEVEL": "info", "MCP_PUSH_RETRIES": "0",
+           "MCP_PUSH_BARK_BASE_URL": "http://127.0.0.1:9"}
+    done = run(binary, env, "send", "-t", "Deploy", "-c", "done")
+    stderr = done.stderr.decode()
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines, "a queued delivery is logged"
+    records = [json.loads(line) for line in lines]
+    assert all(list(r)[:4] == ["time", "level", "label", "message"] for r in records)
+    queued = next(r for r in records if r["message"] == "delivery queued")
+    assert queued["level"] == "warning" and queued["channel"] == "bark" and "connection refused" in queued["error"]
+    assert DEVICE_KEY not in stderr
+    bad = run(binary, {**bark_env, "MCP_PUSH_LOG_FORMAT": "xml"}, "send", "-t", "t", "-c", "c")
+    assert bad.returncode == 2 and "MCP_PUSH_LOG_FORMAT: expected text or json" in bad.stderr.decode()

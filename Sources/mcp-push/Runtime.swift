@@ -22,8 +22,14 @@ struct Runtime {
         let redactor = Redactor()
         let environment = ProcessInfo.processInfo.environment
         let level = environment["MCP_PUSH_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? defaultLogLevel
+        let format = environment["MCP_PUSH_LOG_FORMAT"]?.lowercased() ?? "text"
+        guard format == "text" || format == "json" else {
+            Output.writeError("mcp-push: configuration error: MCP_PUSH_LOG_FORMAT: expected text or json, got \"\(format)\"")
+            throw ExitCode(2)
+        }
         LoggingSystem.bootstrap { label in
-            var handler = RedactingLogHandler(StreamLogHandler.standardError(label: label), redactor: redactor)
+            let output: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler = RedactingLogHandler(output, redactor: redactor)
             handler.logLevel = level
             return handler
         }

@@ -68,7 +68,9 @@ import Testing
                 #expect(result.errors["bark"] == "timed out after 500 ms")
                 #expect(result.errors["dingtalk"] == nil)
                 let dingtalk = try #require(result.results.first { $0.channel == "dingtalk" })
-                #expect(dingtalk.ok && dingtalk.durationMilliseconds < 400)
+                // Not held up by the hanging channel: done before bark's time ran out (however loaded the machine).
+                let hanging = try #require(result.results.first { $0.channel == "bark" })
+                #expect(dingtalk.ok && dingtalk.durationMilliseconds < hanging.durationMilliseconds)
                 #expect(elapsed >= .milliseconds(450) && elapsed < .milliseconds(1500), "took \(elapsed)")
                 #expect(!result.isError)
             }

@@ -41,6 +41,9 @@ extension PushServer {
         let pages = await ApprovalPages(notifier: notifier, logger: logger)
         try await StreamableHTTPServer.run(
             MCPServer(handler: self), options: options, logger: logger, health: { health },
-            routes: { ApprovalRoutes.add(to: $0, pages: pages) }, onListening: onListening)
+            routes: { router in
+                ApprovalRoutes.add(to: router, pages: pages)
+                MetricsRoutes.add(to: router, notifier: notifier, token: options.token)
+            }, onListening: onListening)
     }
 }

@@ -264,6 +264,7 @@ struct Dispatcher: Sendable {
     }
 
     private func log(_ result: ChannelResult) {
+        DeliveryMetrics.record(result)
         if case .queued(_, _, .handedOver, _) = result.outcome {
             logger.debug("delivery handed over", metadata: ["channel": "\(result.channel)"])
             return

@@ -82,7 +82,9 @@ package struct Outbox: Sendable {
         guard (try? store.hasLiveOutboxItems()) ?? true else { return OutboxPass() }
         var expired = 0
         do {
-            expired = try store.expire(maximumAge: settings.outboxMaximumAge, now: now).count
+            let items = try store.expire(maximumAge: settings.outboxMaximumAge, now: now)
+            items.forEach { DeliveryMetrics.expired($0.channel) }
+            expired = items.count
         } catch {
             logger.warning("outbox unavailable: \(redactor.redact(String(describing: error)))")
         }
@@ -133,11 +135,13 @@ package struct Outbox: Sendable {
                 var settlements = [(item.id, OutboxSettlement.reschedule(at: next, attempts: result.attempts, lastError: reason, reason: reasonKind))]
                 settlements += queue[(index + 1)...].map { ($0.id, .reschedule(at: max(next, $0.nextAttemptAt), attempts: $0.attempts, lastError: $0.lastError, reason: $0.reason)) }
                 bookkeep { try store.settle(settlements) }
+                DeliveryMetrics.retried(channel.id)
                 pass.rescheduled += settlements.count
                 logger.info("outbox retry failed", metadata: ["channel": "\(channel.id)", "attempts": "\(result.attempts)", "next_in_s": "\(backoff.milliseconds / 1000)"])
                 return pass
             }
             bookkeep { try store.recordOutboxDelivery(item, result: result, settlement: .remove) }
+            DeliveryMetrics.record(attempts.result)  // this attempt only: earlier ones were counted as they happened
             if result.ok {
                 pass.delivered += 1
                 logger.info("delivered from the outbox", metadata: ["channel": "\(item.channel)", "attempts": "\(result.attempts)"])

@@ -225,3 +225,14 @@ extension Store {
         return record
     }
 }
+
+extension Store {
+    /// Questions still waiting for an answer.
+    package func pendingApprovals(now: Date = Date()) throws -> Int {
+        try lookup { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM approval WHERE state = ? AND expires_at > ?",
+                arguments: [ApprovalRecord.State.pending.rawValue, now.timeIntervalSince1970]) ?? 0
+        }
+    }
+}

@@ -272,3 +272,13 @@ extension Store {
 extension Duration {
     package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+extension Store {
+    /// How many deliveries wait in the outbox (expired ones aside), and when the oldest was queued.
+    package func outboxBacklog() throws -> (count: Int, oldest: Date?) {
+        try lookup { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE expired_at IS NULL")
+            return (row?["n"] ?? 0, (row?["oldest"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+}
