@@ -13,7 +13,7 @@ public struct ApprovalPages: Sendable {
         public let html: String
     }
 
-    let store: Store
+    let store: any StateStore
     let signer: TokenSigner
     let logger: Logger
 
@@ -25,9 +25,9 @@ public struct ApprovalPages: Sendable {
     }
 
     /// GET: the question, or what became of it.
-    public func show(token presented: String) -> Page {
+    public func show(token presented: String) async -> Page {
         guard let token = OneTimeToken(presented: presented),
-            let (record, purpose) = try? store.approval(tokenDigest: signer.digest(token)), purpose == .page
+            let (record, purpose) = try? await store.approval(tokenDigest: signer.digest(token)), purpose == .page
         else { return refused("an unknown or altered page token") }
         guard record.state == .pending, record.expiresAt > Date() else { return Self.closed(record) }
         // Each button posts its own option's token (derived from the page token under the key, so
@@ -52,14 +52,15 @@ public struct ApprovalPages: Sendable {
     /// POST: answers with the chosen option, if the request is still open. `origin` (the
     /// browser's Origin header) must be this server's own when present: another site's form
     /// cannot answer for the person.
-    public func submit(token presented: String, form: String, origin: String?, host: String?) -> Page {
+    public func submit(token presented: String, form: String, origin: String?, host: String?) async -> Page {
         if let origin, origin != "null", !Self.sameHost(origin: origin, host: host) {
             logger.warning("approval page: refused an answer posted from another origin")
             return Page(status: 403, html: Self.document(title: "Refused", body: "<h1>Refused</h1><p>Answers are accepted from this page only.</p>"))
         }
         guard let token = OneTimeToken(presented: presented), let answer = Self.formValue(form, "answer").flatMap(OneTimeToken.init(presented:))
         else { return refused("an answer without a well-formed token") }
-        switch (try? store.answer(tokenDigest: signer.digest(answer), page: signer.digest(token), by: "web page", via: "web")) ?? .unknown {
+        let use = try? await store.answer(tokenDigest: signer.digest(answer), page: signer.digest(token), by: "web page", via: "web", now: Date())
+        switch use ?? .unknown {
         case .decided(let record):
             return Page(
                 status: 200,

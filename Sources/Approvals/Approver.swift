@@ -119,7 +119,7 @@ public final class Approver: Sendable {
             id: id, kind: question.kind.rawValue, title: question.title, detail: question.detail, options: question.options,
             createdAt: now, expiresAt: expires, agent: question.agent)
         do {
-            try store.createApproval(record, tokens: digests)
+            try await store.createApproval(record, tokens: digests)
         } catch {
             return .unavailable("the question could not be stored: \(notifier.redact(String(describing: error)))")
         }
@@ -147,7 +147,7 @@ public final class Approver: Sendable {
         let failures = sent.compactMap(\.failure)
         failures.forEach { logger.warning("approval question not delivered: \($0)") }
         guard sent.contains(where: \.isSent) || reachedOthers else {
-            _ = try? store.closeApproval(id: id, as: .withdrawn)
+            _ = try? await store.closeApproval(id: id, as: .withdrawn, now: Date())
             let why = failures.isEmpty ? "no configured channel accepted it (see `mcp-push doctor`)" : failures.joined(separator: "; ")
             return .unavailable("no answering channel took the question: \(why)")
         }
@@ -162,7 +162,7 @@ public final class Approver: Sendable {
             await telegram.finish(messageID: messageID, text: "\(question.title)\n\n\(question.detail)\n\n→ \(Self.outcomeText(final))")
         }
         // The poller stops with its task; the lease is given up now so another waiting process polls at once.
-        if let telegram { try? store.releaseLease(telegram.leaseName, holder: holder) }
+        if let telegram { try? await store.releaseLease(telegram.leaseName, holder: holder) }
         return outcome
     }
 
@@ -193,18 +193,18 @@ public final class Approver: Sendable {
 
     /// Ends a question this process asked, unanswered (the agent was answered in the terminal).
     public func withdraw(id: String) async {
-        _ = try? await notifier.store.closeApproval(id: id, as: .withdrawn)
+        _ = try? await notifier.store.closeApproval(id: id, as: .withdrawn, now: Date())
     }
 
     private func wait(
-        id: String, store: Store, until expires: Date, heartbeat: Duration, waiting: (@Sendable (Duration) async -> Void)?
+        id: String, store: any StateStore, until expires: Date, heartbeat: Duration, waiting: (@Sendable (Duration) async -> Void)?
     ) async -> ApprovalRecord? {
         var lastBeat = Date()
         while true {
-            if let record = try? store.approval(id: id), record.state != .pending { return record }
+            if let record = try? await store.approval(id: id), record.state != .pending { return record }
             let now = Date()
             if now >= expires || Task.isCancelled {
-                return try? store.closeApproval(id: id, as: Task.isCancelled ? .withdrawn : .expired)
+                return try? await store.closeApproval(id: id, as: Task.isCancelled ? .withdrawn : .expired, now: now)
             }
             if let waiting, now.timeIntervalSince(lastBeat) >= heartbeat.seconds {
                 lastBeat = now

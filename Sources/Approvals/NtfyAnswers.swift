@@ -42,7 +42,7 @@ struct NtfyAnswers: Sendable {
 
     /// Subscribes to the reply topic (ntfy's JSON stream) and records each answer token that comes in,
     /// reconnecting until cancelled.
-    func listen(replyTopic: String, since: Date, store: Store, signer: TokenSigner) async {
+    func listen(replyTopic: String, since: Date, store: any StateStore, signer: TokenSigner) async {
         let url = "\(ntfy.server)/\(replyTopic)/json?since=\(Int(since.timeIntervalSince1970) - 1)"
         while !Task.isCancelled {
             do {
@@ -53,7 +53,8 @@ struct NtfyAnswers: Sendable {
                         logger.warning("ntfy: ignored a reply that is not an answer token")
                         return true
                     }
-                    switch (try? store.answer(tokenDigest: signer.digest(token), by: "ntfy", via: "ntfy")) ?? .unknown {
+                    let use = try? await store.answer(tokenDigest: signer.digest(token), page: nil, by: "ntfy", via: "ntfy", now: Date())
+                    switch use ?? .unknown {
                     case .decided, .alreadyClosed: break
                     case .unknown: logger.warning("ntfy: an answer with an unknown token was refused")
                     }

@@ -70,15 +70,14 @@ struct TelegramAnswers: Sendable {
 
     /// Polls for answers while this process waits: takes the bot's lease when it is free (or its
     /// holder died), long-polls while holding it, and gives it up when cancelled.
-    func poll(store: Store, signer: TokenSigner, holder: String, pollTime: Duration) async {
+    func poll(store: any StateStore, signer: TokenSigner, holder: String, pollTime: Duration) async {
         let lease = leaseName
-        defer { try? store.releaseLease(lease, holder: holder) }
         while !Task.isCancelled {
-            guard (try? store.takeLease(lease, holder: holder, for: pollTime + .seconds(5))) == true else {
+            guard (try? await store.takeLease(lease, holder: holder, for: pollTime + .seconds(5), now: Date())) == true else {
                 try? await Task.sleep(for: .milliseconds(500))
                 continue
             }
-            let offset = (try? store.leaseValue(lease)).flatMap { $0.flatMap(Int.init) } ?? 0
+            let offset = (try? await store.leaseValue(lease)).flatMap { $0.flatMap(Int.init) } ?? 0
             do {
                 let updates = try await call(
                     "getUpdates",
@@ -92,7 +91,7 @@ struct TelegramAnswers: Sendable {
                         if let id = update["update_id"]?.int { next = max(next, id + 1) }
                         if let callback = update["callback_query"] { await handle(callback, store: store, signer: signer) }
                     }
-                    if next != offset { try? store.setLeaseValue(lease, String(next)) }
+                    if next != offset { try? await store.setLeaseValue(lease, String(next)) }
                 }
                 await handling.value
             } catch let error as AnswerChannelError where error.code == 409 {
@@ -105,11 +104,12 @@ struct TelegramAnswers: Sendable {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+        try? await store.releaseLease(lease, holder: holder)
     }
 
     /// One button press: recorded if it comes from the configured user with a live token, and
     /// always acknowledged (else the button spins on the phone).
-    func handle(_ callback: JSONValue, store: Store, signer: TokenSigner) async {
+    func handle(_ callback: JSONValue, store: any StateStore, signer: TokenSigner) async {
         guard let callbackID = callback["id"]?.string else { return }
         let from = callback["from"]?["id"]?.int.map(Int64.init)
         let chat = callback["message"]?["chat"]?["id"]?.int.map(Int64.init)
@@ -123,7 +123,8 @@ struct TelegramAnswers: Sendable {
             } else {
                 let username = callback["from"]?["username"]?.string.map { "@\($0)" }
                 let who = username ?? "user \(userID)"
-                switch (try? store.answer(tokenDigest: signer.digest(token), by: who, via: "telegram")) ?? .unknown {
+                let use = try? await store.answer(tokenDigest: signer.digest(token), page: nil, by: who, via: "telegram", now: Date())
+                switch use ?? .unknown {
                 case .decided(let record):
                     reply = "\(record.answerLabel ?? "Answered") ✓"
                 case .alreadyClosed(let record):

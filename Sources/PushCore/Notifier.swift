@@ -15,7 +15,7 @@ public final class Notifier: Sendable {
     package let http: HTTPService
     package let logger: Logger
     /// Opened in the background at start-up, so answering `initialize` never waits for SQLite.
-    private let storeTask: Task<Store, Never>
+    private let storeTask: Task<any StateStore, Never>
     /// True in a long-running server, whose worker drains even an in-memory outbox.
     private let worksOutbox: Bool
     private let inFlight = InFlightCalls()
@@ -57,16 +57,16 @@ public final class Notifier: Sendable {
         // A server does not start the HTTP client ahead of its first call: on two cores, doing it while the
         // client initializes made both `initialize` and the first send slower (docs/PERFORMANCE.md).
         storeTask = Task.detached {
-            await onOwnThread(yielding: true) {
-                guard let directory else { return Store.inMemory() }
-                let store = Store.open(directory: directory, logger: logger)
+            await onOwnThread(yielding: true) { () -> any StateStore in
+                guard let directory else { return SQLiteStore.inMemory() }
+                let store = SQLiteStore.open(directory: directory, logger: logger)
                 try? store.prune(retentionDays: retentionDays, interval: 3600)
                 return store
             }
         }
     }
 
-    package var store: Store {
+    package var store: any StateStore {
         get async { await storeTask.value }
     }
 
@@ -161,7 +161,7 @@ public final class Notifier: Sendable {
         var warnings: [String] = []
         var previous: RunRecord?
         do {
-            previous = try store.record(event)
+            previous = try await store.record(event)
         } catch {
             warnings.append("run history not recorded: \(redactor.redact(String(describing: error)))")
         }
@@ -181,7 +181,7 @@ public final class Notifier: Sendable {
         }
         let message = EventFormatter.message(for: event, elapsed: elapsed, lastProgress: previous?.lastProgress)
         // One message per run where the service can edit: a start sends it, what follows edits it.
-        let editing = event.kind == .start ? [:] : (try? store.runMessages(event.runID)) ?? [:]
+        let editing = event.kind == .start ? [:] : (try? await store.runMessages(event.runID)) ?? [:]
         var result = await notify(message, channels: channels, runID: event.runID, progress: progress, thread: editing)
         result.event = summary
         result.warnings = warnings + result.warnings
@@ -198,7 +198,7 @@ public final class Notifier: Sendable {
         var warnings = storeWarnings(store)
         let window = dispatcher.settings.duplicateWindow
         let digest = Store.digest(of: message, channels: channels)
-        if window > .zero, (try? store.isDuplicate(digest, window: window)) == true {
+        if window > .zero, (try? await store.isDuplicate(digest, window: window)) == true {
             var result = DispatchResult.skipped(
                 .duplicate,
                 "Not pushed: the same title and content were pushed less than \(window.secondsText) ago (duplicate). Set MCP_PUSH_DEDUP_SECONDS=0 to allow repeats.")
@@ -226,7 +226,7 @@ public final class Notifier: Sendable {
                 result.messageID.flatMap { id in setup.target(ofChannel: result.channel).map { ($0.fingerprint, id) } }
             }
             do {
-                try store.rememberRunMessages(runID, Dictionary(sent, uniquingKeysWith: { $1 }))
+                try await store.rememberRunMessages(runID, Dictionary(sent, uniquingKeysWith: { $1 }))
             } catch {
                 warnings.append("the run's message ids not recorded (later events send new messages): \(redactor.redact(String(describing: error)))")
             }
@@ -234,7 +234,7 @@ public final class Notifier: Sendable {
         do {
             let reached = result.results.contains(where: { $0.ok || $0.queued })
             for dispatch in dispatches where !dispatch.result.results.isEmpty {
-                try store.record(
+                _ = try await store.record(
                     dispatch.result, title: message.title, runID: runID, notificationID: dispatch.notificationID,
                     rememberingDigest: reached ? digest : nil, settling: dispatch.settlements)
             }
@@ -246,7 +246,7 @@ public final class Notifier: Sendable {
         return result
     }
 
-    private func storeWarnings(_ store: Store) -> [String] {
+    private func storeWarnings(_ store: any StateStore) -> [String] {
         store.problem.map { ["history not recorded: \($0); kept in memory for this process only"] } ?? []
     }
 
@@ -275,7 +275,7 @@ public final class Notifier: Sendable {
         let outbox = await outbox
         while !Task.isCancelled {
             total.add(await workOutbox())
-            guard let next = outbox.nextDue(setup) else { break }
+            guard let next = await outbox.nextDue(setup) else { break }
             let wait = min(longestSleep, .seconds(max(0.05, next.timeIntervalSinceNow)))
             do { try await Task.sleep(for: wait) } catch { break }
         }
@@ -285,7 +285,8 @@ public final class Notifier: Sendable {
     /// Whether something this process can send waits in the outbox.
     public func hasSendableOutboxItems() async -> Bool {
         let outbox = await outbox
-        return outbox.store.isPersistent && outbox.nextDue(setup) != nil
+        guard outbox.store.isPersistent else { return false }
+        return await outbox.nextDue(setup) != nil
     }
 
     /// Names this process's set of outbox targets (for one background flusher per configuration).

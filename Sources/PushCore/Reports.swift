@@ -83,9 +83,10 @@ public enum Reports {
 extension Notifier {
     public func channelStatuses() async -> [Reports.ChannelStatus] {
         let store = await store
-        let waiting = Dictionary(grouping: ((try? store.outbox()) ?? []).filter { $0.expiredAt == nil }, by: \.channel).mapValues(\.count)
+        let waiting = Dictionary(grouping: ((try? await store.outbox()) ?? []).filter { $0.expiredAt == nil }, by: \.channel).mapValues(\.count)
         let allowed = dispatcher.settings.allowedChannels
-        return setup.entries.map { entry in
+        var statuses: [Reports.ChannelStatus] = []
+        for entry in setup.entries {
             let descriptor = entry.descriptor
             var status = Reports.ChannelStatus(
                 id: descriptor.id, name: descriptor.displayName, state: .off, allowed: allowed?.contains(descriptor.id) ?? true,
@@ -94,18 +95,19 @@ extension Notifier {
             case .off: break
             case .misconfigured(let error):
                 status.state = .misconfigured
-                status.problem = redactor.redact(error.description)
+                status.problem = redact(error.description) as String
             case .configured(let channel):
                 status.state = .configured
-                status.target = redactor.redact(channel.summary)
+                status.target = redact(channel.summary) as String
             }
-            if let activity = try? store.activity(channel: descriptor.id) {
+            if let activity = try? await store.activity(channel: descriptor.id) {
                 status.lastSuccess = activity.lastSuccess
                 status.lastFailure = activity.lastFailure
                 status.lastError = activity.lastError
             }
-            return status
+            statuses.append(status)
         }
+        return statuses
     }
 
     public func recentRuns(limit: Int) async throws -> [RunRecord] {
@@ -140,12 +142,12 @@ extension Notifier {
 
     /// Gives up on one queued delivery; false when there is no such item (or it is being sent right now).
     public func dropFromOutbox(_ id: Int64) async throws -> Bool {
-        try await store.removeFromOutbox(id)
+        try await store.removeFromOutbox(id, now: Date())
     }
 
     /// Makes every queued delivery due and works the outbox once.
     public func flushOutbox() async throws -> OutboxPass {
-        _ = try await store.makeOutboxDue()
+        _ = try await store.makeOutboxDue(now: Date())
         return await workOutbox()
     }
 }

@@ -16,12 +16,20 @@ final class WithdrawOnStop: @unchecked Sendable {
     private let questionID = Mutex<String?>(nil)
     private var sources: [any DispatchSourceSignal] = []
 
-    init(store: Store, exitStatus: Int32) {
+    init(store: any StateStore, exitStatus: Int32) {
         sources = [SIGTERM, SIGINT, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
-                if let id = questionID.withLock({ $0 }) { _ = try? store.closeApproval(id: id, as: .withdrawn) }
+                if let id = questionID.withLock({ $0 }) {
+                    // A Dispatch thread, not one of Swift's: it may wait (briefly) for the store.
+                    let closed = DispatchSemaphore(value: 0)
+                    Task {
+                        _ = try? await store.closeApproval(id: id, as: .withdrawn, now: Date())
+                        closed.signal()
+                    }
+                    _ = closed.wait(timeout: .now() + 2)
+                }
                 _exit(exitStatus)
             }
             source.resume()

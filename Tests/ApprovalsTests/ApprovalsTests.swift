@@ -11,7 +11,7 @@ private func temporaryDirectory() throws -> String {
     return path
 }
 
-private func question(in store: Store, signer: TokenSigner, expiresIn seconds: Double = 60) throws -> (ApprovalRecord, [OneTimeToken], OneTimeToken) {
+private func question(in store: SQLiteStore, signer: TokenSigner, expiresIn seconds: Double = 60) throws -> (ApprovalRecord, [OneTimeToken], OneTimeToken) {
     let answers = [OneTimeToken(), OneTimeToken()]
     let page = OneTimeToken()
     let now = Date()
@@ -69,7 +69,7 @@ private func question(in store: Store, signer: TokenSigner, expiresIn seconds: D
 
 /// The store decides: the first answer wins, across processes; nothing after it, or after expiry, counts.
 @Suite struct AnswerTests {
-    let store = Store.inMemory()
+    let store = SQLiteStore.inMemory()
     let signer = TokenSigner.load(directory: nil)
 
     @Test func theFirstAnswerWinsAndReplaysChangeNothing() throws {
@@ -94,7 +94,7 @@ private func question(in store: Store, signer: TokenSigner, expiresIn seconds: D
         #expect(try store.answer(tokenDigest: signer.digest(OneTimeToken()), by: "x", via: "telegram") == .unknown)
         // A token made under another key (another user's state directory) is unknown here.
         let other = TokenSigner.load(directory: nil)
-        let (_, foreignAnswers, _) = try question(in: Store.inMemory(), signer: other)
+        let (_, foreignAnswers, _) = try question(in: SQLiteStore.inMemory(), signer: other)
         #expect(try store.answer(tokenDigest: signer.digest(foreignAnswers[0]), by: "x", via: "telegram") == .unknown)
         #expect(try store.approval(id: record.id)?.state == .pending)
     }
@@ -155,7 +155,7 @@ private func question(in store: Store, signer: TokenSigner, expiresIn seconds: D
 /// One holder at a time; a holder that stops renewing is replaced once its lease runs out.
 @Suite struct LeaseTests {
     @Test func oneHolderAtATime() throws {
-        let store = Store.inMemory()
+        let store = SQLiteStore.inMemory()
         let now = Date()
         #expect(try store.takeLease("bot", holder: "a", for: .seconds(10), now: now))
         #expect(try !store.takeLease("bot", holder: "b", for: .seconds(10), now: now.addingTimeInterval(1)))
@@ -230,16 +230,16 @@ private func question(in store: Store, signer: TokenSigner, expiresIn seconds: D
         let record = ApprovalRecord(
             id: "q1", kind: "question", title: "<script>alert(1)</script>", detail: "a & b", options: ["<b>yes</b>", "no"],
             createdAt: now, expiresAt: now.addingTimeInterval(60))
-        try store.createApproval(
+        try await store.createApproval(
             record, tokens: [(pages.signer.digest(page), .page)] + [0, 1].map { (pages.signer.digest(pages.signer.derive(from: page, choice: $0)), .answer($0)) })
-        let shown = pages.show(token: page.text)
+        let shown = await pages.show(token: page.text)
         #expect(shown.status == 200 && !shown.html.contains("<script>alert") && shown.html.contains("&lt;b&gt;yes&lt;/b&gt;"))
         let answer = pages.signer.derive(from: page, choice: 0).text
-        #expect(pages.submit(token: page.text, form: "answer=\(answer)", origin: "https://evil.example", host: "127.0.0.1:8765").status == 403)
-        #expect(try store.approval(id: "q1")?.state == .pending)
-        #expect(pages.show(token: "../../etc/passwd").status == 404)
-        #expect(pages.submit(token: page.text, form: "answer=\(answer)", origin: "http://127.0.0.1:8765", host: "127.0.0.1:8765").status == 200)
-        #expect(try store.approval(id: "q1")?.answerLabel == "<b>yes</b>")
+        #expect(await pages.submit(token: page.text, form: "answer=\(answer)", origin: "https://evil.example", host: "127.0.0.1:8765").status == 403)
+        #expect(try await store.approval(id: "q1")?.state == .pending)
+        #expect(await pages.show(token: "../../etc/passwd").status == 404)
+        #expect(await pages.submit(token: page.text, form: "answer=\(answer)", origin: "http://127.0.0.1:8765", host: "127.0.0.1:8765").status == 200)
+        #expect(try await store.approval(id: "q1")?.answerLabel == "<b>yes</b>")
         await notifier.shutdown()
     }
 }

@@ -12,7 +12,7 @@ enum ApprovalRoutes {
     static func add(to router: Router<BasicRequestContext>, pages: ApprovalPages) {
         let group = router.group(RouterPath(String(ApprovalPages.pathPrefix.dropLast())))
         group.get(":token") { _, context in
-            response(pages.show(token: context.parameters.get("token") ?? ""))
+            response(await pages.show(token: context.parameters.get("token") ?? ""))
         }
         group.post(":token") { request, context in
             var request = request
@@ -21,7 +21,7 @@ enum ApprovalRoutes {
             }
             let form = String(buffer: body)
             return response(
-                pages.submit(
+                await pages.submit(
                     token: context.parameters.get("token") ?? "", form: form, origin: request.headers[.origin],
                     host: request.head.authority))
         }

@@ -26,12 +26,13 @@ enum MetricsRoutes {
         if let token { group.add(middleware: BearerTokenMiddleware<BasicRequestContext>(token: token)) }
         group.get { _, _ in
             let store = await notifier.store
-            let backlog = (try? store.outboxBacklog()) ?? (count: 0, oldest: nil)
+            let backlog = (try? await store.outboxBacklog()) ?? (count: 0, oldest: nil)
+            let pending = (try? await store.pendingApprovals()) ?? 0
             registry.makeGauge(name: "mcp_push_outbox_items", help: "Deliveries waiting in the outbox").set(Int64(backlog.count))
             registry.makeGauge(name: "mcp_push_outbox_oldest_age_seconds", help: "Age of the oldest delivery waiting in the outbox")
                 .set(backlog.oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
             registry.makeGauge(name: "mcp_push_approvals_pending", help: "Questions waiting for an answer")
-                .set(Int64((try? store.pendingApprovals()) ?? 0))
+                .set(Int64(pending))
             var text: [UInt8] = []
             registry.emit(into: &text)
             return Response(

@@ -167,7 +167,7 @@ struct Dispatcher: Sendable {
             if !outbox.isWorked { target.rateLimits = [] }
             return Store.PlannedDelivery(target: target, message: message)
         }
-        let begun = outbox.begin(planned, title: message.title, runID: runID)
+        let begun = await outbox.begin(planned, title: message.title, runID: runID)
         var results: [ChannelResult] = []
         var settlements: [(item: Int64, OutboxSettlement)] = []
         let handingOver = handOver && outbox.store.isPersistent

@@ -17,7 +17,7 @@ import Logging
 /// Delivery is at least once: a process killed while the service held its request
 /// leaves an item that is sent again when its claim runs out.
 package struct Outbox: Sendable {
-    let store: Store
+    let store: any StateStore
     /// Whether waiting items will be worked: the shared file, or this server's memory while it runs
     /// the worker. Otherwise a transient failure is reported failed, not queued.
     let isWorked: Bool
@@ -45,9 +45,9 @@ package struct Outbox: Sendable {
     /// out, unlimited and unrecorded this once (the store is never why a notification fails).
     func begin(
         _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, now: Date = Date()
-    ) -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)])? {
+    ) async -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)])? {
         do {
-            return try store.beginCall(
+            return try await store.beginCall(
                 deliveries, title: title, runID: runID, owner: Self.owner, lease: callLease,
                 expiresAt: now.addingTimeInterval(settings.outboxMaximumAge.seconds), now: now)
         } catch {
@@ -79,10 +79,10 @@ package struct Outbox: Sendable {
     @discardableResult
     func work(_ setup: ChannelSetup, sender: RetryingDelivery, now: Date = Date()) async -> OutboxPass {
         // Most passes find an empty outbox: one lookup, nothing else.
-        guard (try? store.hasLiveOutboxItems()) ?? true else { return OutboxPass() }
+        guard (try? await store.hasLiveOutboxItems()) ?? true else { return OutboxPass() }
         var expired = 0
         do {
-            let items = try store.expire(maximumAge: settings.outboxMaximumAge, now: now)
+            let items = try await store.expire(maximumAge: settings.outboxMaximumAge, now: now)
             items.forEach { DeliveryMetrics.expired($0.channel) }
             expired = items.count
         } catch {
@@ -91,7 +91,7 @@ package struct Outbox: Sendable {
         if expired > 0 { logger.warning("outbox: \(expired) delivery(ies) expired unsent (MCP_PUSH_OUTBOX_MAX_AGE)") }
         let items: [OutboxItem]
         do {
-            items = try store.claimDue(owner: Self.owner, targets: setup.outboxTargets, lease: attemptLease, limit: 50, now: now)
+            items = try await store.claimDue(owner: Self.owner, targets: setup.outboxTargets, lease: attemptLease, limit: 50, now: now)
         } catch {
             logger.warning("outbox unavailable: \(redactor.redact(String(describing: error)))")
             return OutboxPass(expired: expired)
@@ -116,10 +116,10 @@ package struct Outbox: Sendable {
         var pass = OutboxPass()
         let limits = type(of: channel).descriptor.rateLimits
         for (index, item) in queue.enumerated() {
-            if case .wait(let until, _)? = try? store.reserveSlot(channel: channel.id, limits: limits) {
+            if case .wait(let until, _)? = try? await store.reserveSlot(channel: channel.id, limits: limits, now: Date()) {
                 // Still over the limit: this item and those behind it wait, in order.
                 let rest = queue[index...].map { ($0.id, OutboxSettlement.reschedule(at: until, attempts: $0.attempts, lastError: $0.lastError, reason: .rateLimit)) }
-                bookkeep { try store.settle(rest) }
+                await bookkeep { try await store.settle(rest) }
                 pass.rescheduled += rest.count
                 return pass
             }
@@ -134,13 +134,13 @@ package struct Outbox: Sendable {
                 let reasonKind: QueueReason = attempts.interrupted ? .interrupted : .retry
                 var settlements = [(item.id, OutboxSettlement.reschedule(at: next, attempts: result.attempts, lastError: reason, reason: reasonKind))]
                 settlements += queue[(index + 1)...].map { ($0.id, .reschedule(at: max(next, $0.nextAttemptAt), attempts: $0.attempts, lastError: $0.lastError, reason: $0.reason)) }
-                bookkeep { try store.settle(settlements) }
+                await bookkeep { try await store.settle(settlements) }
                 DeliveryMetrics.retried(channel.id)
                 pass.rescheduled += settlements.count
                 logger.info("outbox retry failed", metadata: ["channel": "\(channel.id)", "attempts": "\(result.attempts)", "next_in_s": "\(backoff.milliseconds / 1000)"])
                 return pass
             }
-            bookkeep { try store.recordOutboxDelivery(item, result: result, settlement: .remove) }
+            await bookkeep { try await store.recordOutboxDelivery(item, result: result, settlement: .remove, at: Date()) }
             DeliveryMetrics.record(attempts.result)  // this attempt only: earlier ones were counted as they happened
             if result.ok {
                 pass.delivered += 1
@@ -153,8 +153,8 @@ package struct Outbox: Sendable {
         return pass
     }
 
-    private func bookkeep(_ write: () throws -> Void) {
-        do { try write() } catch { logger.warning("outbox bookkeeping failed: \(redactor.redact(String(describing: error)))") }
+    private func bookkeep(_ write: () async throws -> Void) async {
+        do { try await write() } catch { logger.warning("outbox bookkeeping failed: \(redactor.redact(String(describing: error)))") }
     }
 
     /// 5 s, 10 s, 20 s ... up to 10 minutes, with jitter.
@@ -164,8 +164,8 @@ package struct Outbox: Sendable {
     }
 
     /// When the next item this process can send is due; nil when none waits for it.
-    func nextDue(_ setup: ChannelSetup) -> Date? {
-        (try? store.nextDue(targets: setup.outboxTargets)) ?? nil
+    func nextDue(_ setup: ChannelSetup) async -> Date? {
+        (try? await store.nextDue(targets: setup.outboxTargets)) ?? nil
     }
 }
 

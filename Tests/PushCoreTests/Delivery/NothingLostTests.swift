@@ -89,9 +89,9 @@ import Testing
             let store = await killed.store
             let channel = try #require(killed.setup.configured.first)
             let message = Message(title: "Training done", body: "loss 0.12")
-            let begun = try store.beginCall(
+            let begun = try await store.beginCall(
                 [Store.PlannedDelivery(target: killed.setup.target(of: channel), message: message)], title: message.title, runID: nil,
-                owner: "killed-process", lease: .seconds(60), expiresAt: Date().addingTimeInterval(3600))
+                owner: "killed-process", lease: .seconds(60), expiresAt: Date().addingTimeInterval(3600), now: Date())
             #expect(begun.items["bark"]?.admission == .send)
 
             let next = try notifier(bark(fake.baseURL), directory: directory)

@@ -166,7 +166,7 @@ import Testing
         let file = "\(directory)/mcp-push.sqlite"
         do {
             // A real store, written and closed, that then cannot be written.
-            let store = Store.open(directory: directory, logger: Logger(label: "test"))
+            let store = SQLiteStore.open(directory: directory, logger: Logger(label: "test"))
             #expect(store.isPersistent)
         }
         #expect(FileManager.default.fileExists(atPath: file))
@@ -216,7 +216,7 @@ import Testing
     }
 
     @Test func oneCallAdmitsEveryChannelAtOnce() throws {
-        let store = Store.open(directory: try Self.temporaryDirectory(), logger: Logger(label: "test"))
+        let store = SQLiteStore.open(directory: try Self.temporaryDirectory(), logger: Logger(label: "test"))
         let twoAMinute = [RateLimit(2, per: .seconds(60))]
         let now = Date()
         _ = try store.enqueue(

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct PruneTests {
     @Test func historyOlderThanTheRetentionGoesAtMostOncePerInterval() throws {
-        let store = Store.open(directory: try OutboxTests.temporaryDirectory(), logger: Logger(label: "test"))
+        let store = SQLiteStore.open(directory: try OutboxTests.temporaryDirectory(), logger: Logger(label: "test"))
         let now = Date()
         let old = now.addingTimeInterval(-40 * 86_400)
         let result = DispatchResult(status: .success, message: "Delivered to bark.", results: [

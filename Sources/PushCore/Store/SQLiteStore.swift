@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 import Logging
 
-/// mcp-push's memory: runs, events, deliveries, the outbox, rate-limit slots and recent
-/// messages, in one SQLite file shared by every mcp-push process of the user (each agent
-/// session starts its own server).
+/// The embedded ``StateStore``: one SQLite file shared by every mcp-push process of the user
+/// (each agent session starts its own server), through GRDB. Its operations are synchronous
+/// (SQLite answers from this machine); through ``StateStore`` they are awaited like any backend's.
 ///
 /// The store is never why a notification fails: when the file cannot be opened (missing
 /// directory we cannot create, read-only, locked, corrupt), the store runs in memory for
 /// this process and ``problem`` says why, so results can say that history was not kept.
-public final class Store: Sendable {
+public final class SQLiteStore: StateStore {
     let database: any DatabaseWriter
     /// Why the store is in memory although a file was wanted (nil when all is well).
     public let problem: String?
@@ -28,17 +28,9 @@ public final class Store: Sendable {
     /// Whether what is written outlives this process (and is seen by other mcp-push processes).
     public var isPersistent: Bool { path != nil }
 
-    /// `$MCP_PUSH_STATE_DIR`, else `$XDG_STATE_HOME/mcp-push`, else `~/.local/state/mcp-push`.
-    public static func directory(configuration: Configuration) -> String {
-        if let explicit = configuration["MCP_PUSH_STATE_DIR"] { return explicit }
-        if let xdg = configuration["XDG_STATE_HOME"] { return "\(xdg)/mcp-push" }
-        let home = configuration["HOME"] ?? NSHomeDirectory()
-        return "\(home)/.local/state/mcp-push"
-    }
-
     /// Opens (creating and migrating as needed) the shared store, or an in-memory one
     /// with ``problem`` set when the file is unusable.
-    package static func open(directory: String, logger: Logger) -> Store {
+    package static func open(directory: String, logger: Logger) -> SQLiteStore {
         let path = "\(directory)/mcp-push.sqlite"
         // Processes that start together on a new file race to set it up (WAL, the migrations); SQLite
         // can answer "busy" at once there instead of waiting, so a busy start is tried again.
@@ -57,7 +49,7 @@ public final class Store: Sendable {
         }
     }
 
-    private static func openFile(_ path: String, directory: String) throws -> Store {
+    private static func openFile(_ path: String, directory: String) throws -> SQLiteStore {
         try makeDirectory(directory)
         var configuration = GRDB.Configuration()
         // Other mcp-push processes write too: wait for them briefly rather than fail.
@@ -78,7 +70,7 @@ public final class Store: Sendable {
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [Date().timeIntervalSince1970])
         }
         chmod(path, 0o600)
-        return Store(database: queue, path: path, problem: nil)
+        return SQLiteStore(database: queue, path: path, problem: nil)
     }
 
     /// `mkdir -p` with mode 0700 for what it creates. By hand: FileManager's attribute dictionaries cost
@@ -100,11 +92,11 @@ public final class Store: Sendable {
     }
 
     /// A private store for this process only; `problem` says why, when it stands in for the file.
-    package static func inMemory(problem: String? = nil) -> Store {
+    package static func inMemory(problem: String? = nil) -> SQLiteStore {
         // An in-memory database cannot fail to open or migrate; if it ever did, nothing could be kept anyway.
         let queue = try! DatabaseQueue()
         try! migrate(queue)
-        return Store(database: queue, path: nil, problem: problem)
+        return SQLiteStore(database: queue, path: nil, problem: problem)
     }
 
     static func describe(_ error: any Error, path: String) -> String {

@@ -67,7 +67,7 @@ package enum TokenPurpose: Sendable, Equatable {
     case page
 }
 
-extension Store {
+extension SQLiteStore {
     /// Stores a new request and the digests (never the tokens) of its answer and page tokens.
     package func createApproval(_ record: ApprovalRecord, tokens: [(digest: String, purpose: TokenPurpose)]) throws {
         let options = String(decoding: try JSONEncoder().encode(record.options), as: UTF8.self)
@@ -226,7 +226,7 @@ extension Store {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// Questions still waiting for an answer.
     package func pendingApprovals(now: Date = Date()) throws -> Int {
         try lookup { db in

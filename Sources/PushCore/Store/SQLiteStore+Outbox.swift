@@ -64,7 +64,7 @@ package enum OutboxSettlement: Sendable, Equatable {
     case reschedule(at: Date, attempts: Int, lastError: String?, reason: QueueReason)
 }
 
-extension Store {
+extension SQLiteStore {
     /// Items of one target in queue order: a target whose oldest waiting item is not due
     /// (or is under way) holds back the later ones.
     private static let dueCondition = """
@@ -273,7 +273,7 @@ extension Duration {
     package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-extension Store {
+extension SQLiteStore {
     /// How many deliveries wait in the outbox (expired ones aside), and when the oldest was queued.
     package func outboxBacklog() throws -> (count: Int, oldest: Date?) {
         try lookup { db in

@@ -48,7 +48,7 @@ public struct ChannelActivity: Sendable, Equatable {
     public var lastError: String?
 }
 
-extension Store {
+extension SQLiteStore {
     /// Per-call statements are cached on the connection: preparing them anew was about a tenth of
     /// the CPU of a 21-channel call (docs/PERFORMANCE.md).
     static func insertDelivery(
@@ -113,23 +113,12 @@ extension Store {
         return id
     }
 
-    /// One channel's part of a call about to be sent.
-    package struct PlannedDelivery: Sendable {
-        public var target: OutboxTarget
-        public var message: Message
-
-        public init(target: OutboxTarget, message: Message) {
-            self.target = target
-            self.message = message
-        }
-    }
-
     /// The write-ahead of one call, in one IMMEDIATE transaction: the notification (status
     /// `sending`), and per channel its rate-limit admission and an outbox item, claimed by
     /// `owner` until `lease` passes when it goes now (so a process killed mid-send leaves it
     /// to the next one), or waiting for its turn otherwise.
     package func beginCall(
-        _ deliveries: [PlannedDelivery], title: String, runID: String?, owner: String, lease: Duration, expiresAt: Date,
+        _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, owner: String, lease: Duration, expiresAt: Date,
         now: Date = Date()
     ) throws -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)]) {
         try exclusive { db in

@@ -41,7 +41,7 @@ public struct EventRecord: Sendable, Equatable, Codable {
     public var at: Date
 }
 
-extension Store {
+extension SQLiteStore {
     /// Records `event` and returns the run as it stood before it: when it started and
     /// its last progress, which the `end` push reports.
     @discardableResult
@@ -127,9 +127,9 @@ extension RunEvent.Kind {
 
 // MARK: One message per run
 
-extension Store {
+extension SQLiteStore {
     /// The messages a run's events edit, by target fingerprint: what its `start` (or first pushed event) sent.
-    func runMessages(_ runID: String) throws -> [String: String] {
+    package func runMessages(_ runID: String) throws -> [String: String] {
         try lookup { db in
             let rows = try Row.fetchAll(db, sql: "SELECT target, message_id FROM run_message WHERE run_id = ?", arguments: [runID])
             return Dictionary(rows.map { ($0["target"] as String, $0["message_id"] as String) }, uniquingKeysWith: { $1 })
@@ -137,7 +137,7 @@ extension Store {
     }
 
     /// Remembers which message on each target a run's later events edit.
-    func rememberRunMessages(_ runID: String, _ messages: [String: String], now: Date = Date()) throws {
+    package func rememberRunMessages(_ runID: String, _ messages: [String: String], now: Date = Date()) throws {
         guard !messages.isEmpty else { return }
         try database.write { db in
             for (target, messageID) in messages {

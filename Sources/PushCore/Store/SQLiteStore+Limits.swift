@@ -45,7 +45,7 @@ package enum Admission: Sendable, Equatable {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// Takes a send slot for `channel` if every limit allows one now, atomically across processes.
     package func reserveSlot(channel: String, limits: [RateLimit], now: Date = Date()) throws -> RateDecision {
         guard !limits.isEmpty else { return .send }
@@ -126,23 +126,4 @@ extension Store {
         ).execute(arguments: [digest, now.timeIntervalSince1970])
     }
 
-    /// Identifies a message for duplicate detection (title, content and the channels asked for).
-    package static func digest(of message: Message, channels: [ChannelID]?) -> String {
-        var key = [message.title, message.body, (channels ?? []).sorted().joined(separator: ",")].joined(separator: "\u{0}")
-        // Another link is another message (the same words may lead to two questions' pages).
-        if let url = message.url { key += "\u{0}" + url }
-        return hex(SHA256.hash(data: Data(key.utf8)))
-    }
-
-    /// Lower-case hex, without `String(format:)`, which costs more than the hash itself.
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
 }
