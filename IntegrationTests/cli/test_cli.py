@@ -182,3 +182,16 @@ def test_json_logs_are_one_object_a_line_without_secrets(binary, bark_env):
     assert DEVICE_KEY not in stderr
     bad = run(binary, {**bark_env, "MCP_PUSH_LOG_FORMAT": "xml"}, "send", "-t", "t", "-c", "c")
     assert bad.returncode == 2 and "MCP_PUSH_LOG_FORMAT: expected text or json" in bad.stderr.decode()
+
+
+def test_db_migrate_from_several_processes_at_once(binary, tmp_path):
+    env = {"MCP_PUSH_STATE_DIR": str(tmp_path / "fresh"), "MCP_PUSH_CONFIG": os.devnull}
+    started = [subprocess.Popen([binary, "db", "migrate", "--json"], env={**os.environ, **env}, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE) for _ in range(3)]
+    answers = [(p.wait(timeout=60), p.stdout.read()) for p in started]
+    for code, out in answers:
+        assert code == 0
+        status = json.loads(out)
+        assert status["ok"] is True and status["schema_version"] >= 5 and status["location"].endswith("/fresh/mcp-push.sqlite")
+    unusable = run(binary, {"MCP_PUSH_STATE_DIR": "/proc/nowhere", "MCP_PUSH_CONFIG": os.devnull}, "db", "migrate")
+    assert unusable.returncode == 1 and b"the state cannot be used" in unusable.stderr and b"/proc/nowhere" in unusable.stderr

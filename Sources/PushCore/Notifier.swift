@@ -70,6 +70,13 @@ public final class Notifier: Sendable {
         get async { await storeTask.value }
     }
 
+    /// Where the shared state lives and its schema version, once opened (and so migrated); the
+    /// problem when it could not be used.
+    public func storeStatus() async -> (location: String, schemaVersion: Int?, problem: String?) {
+        let store = await store
+        return (store.location, try? await store.schemaVersion(), store.problem)
+    }
+
     /// Why the shared store could not be used (history then lives in memory for this process), or nil.
     public var storeProblem: String? {
         get async { await store.problem }

@@ -19,7 +19,7 @@ struct MCPPushCommand: AsyncParsableCommand {
               claude mcp add mcp-push -- /path/to/mcp-push --transport stdio
             """,
         version: PushCoreVersion.current,
-        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self, Ask.self, Hook.self, Install.self, Uninstall.self, Doctor.self],
+        subcommands: [Serve.self, Send.self, Event.self, Channels.self, TestCommand.self, History.self, Outbox.self, Ask.self, Hook.self, Install.self, Uninstall.self, Doctor.self, Database.self],
         defaultSubcommand: Serve.self)
 
     /// The subcommands' names, and argument parser's own `help`.

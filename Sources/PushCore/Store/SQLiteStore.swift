@@ -28,6 +28,12 @@ public final class SQLiteStore: StateStore {
     /// Whether what is written outlives this process (and is seen by other mcp-push processes).
     public var isPersistent: Bool { path != nil }
 
+    package var location: String { path ?? "memory (this process only)" }
+
+    package func schemaVersion() throws -> Int {
+        try lookup { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+    }
+
     /// Opens (creating and migrating as needed) the shared store, or an in-memory one
     /// with ``problem`` set when the file is unusable.
     package static func open(directory: String, logger: Logger) -> SQLiteStore {

@@ -15,6 +15,10 @@ package protocol StateStore: AnyObject, Sendable {
     var isPersistent: Bool { get }
     /// The directory of the state on this machine (the approvals' key lives there); nil when none.
     var directoryPath: String? { get }
+    /// Where the state lives, for people: a file's path, or "memory".
+    var location: String { get }
+    /// The version of the schema the store holds (migrations run when it is opened).
+    func schemaVersion() async throws -> Int
 
     // History
     func record(
