@@ -21,6 +21,12 @@ ensure_venv() {
 ensure_venv .venv requirements-test.txt
 ensure_venv .venv-mcp1 requirements-mcp1.txt
 
+# A throwaway PostgreSQL for the store's second backend and the replica tests (stopped on exit).
+postgres_dir=$(mktemp -d /tmp/mcp-push-postgres.XXXXXX)
+trap 'scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+export MCP_PUSH_TEST_DATABASE_URL=$(scripts/postgres.sh start "$postgres_dir")
+echo "==> PostgreSQL for the tests at $MCP_PUSH_TEST_DATABASE_URL"
+
 echo "==> swift build"
 swift build --build-tests
 

@@ -20,7 +20,7 @@ public struct ApprovalPages: Sendable {
     public init(notifier: Notifier, logger: Logger) async {
         let store = await notifier.store
         self.store = store
-        self.signer = TokenSigner.load(directory: store.directoryPath)
+        self.signer = await TokenSigner.load(store: store)
         self.logger = logger
     }
 

@@ -102,7 +102,7 @@ public final class Approver: Sendable {
     ) async -> ApprovalOutcome {
         if let reason = unavailableReason { return .unavailable(reason) }
         let store = await notifier.store
-        let signer = TokenSigner.load(directory: store.directoryPath)
+        let signer = await TokenSigner.load(store: store)
         let answers = question.options.map { _ in OneTimeToken() }
         let page = OneTimeToken()
         let id = OneTimeToken().text

@@ -62,6 +62,13 @@ struct TokenSigner: Sendable {
         OneTimeToken(bytes: HMAC<SHA256>.authenticationCode(for: Data("web-answer\u{0}\(page.text)\u{0}\(choice)".utf8), using: key).prefix(16))
     }
 
+    /// The key every process of this state shares: kept by the store where it is networked (each
+    /// replica answers pages another one made), else in the state directory.
+    static func load(store: any StateStore) async -> TokenSigner {
+        if let bytes = try? await store.sharedKey("approvals.key"), bytes.count == 32 { return TokenSigner(key: SymmetricKey(data: bytes)) }
+        return load(directory: store.directoryPath)
+    }
+
     /// The key in `directory`, created on first use; a fresh one for this process when the
     /// directory cannot hold it (the store is then in memory too).
     static func load(directory: String?) -> TokenSigner {

@@ -20,7 +20,7 @@ public final class Notifier: Sendable {
     private let worksOutbox: Bool
     private let inFlight = InFlightCalls()
 
-    public enum StoreLocation: Sendable {
+    public enum StoreLocation: Sendable, Equatable {
         /// `$MCP_PUSH_STATE_DIR` or its default: shared with every mcp-push process.
         case shared
         case directory(String)
@@ -53,11 +53,25 @@ public final class Notifier: Sendable {
         case .directory(let path): directory = path
         case .memory: directory = nil
         }
+        // MCP_PUSH_DATABASE_URL: the state in PostgreSQL, shared by gateways side by side (not for a private store).
+        let database = location == .memory ? nil : try DatabaseSettings(configuration: configuration)
+        if let password = database?.password { redactor.register(password) }
         let retentionDays = self.retentionDays
         // A server does not start the HTTP client ahead of its first call: on two cores, doing it while the
         // client initializes made both `initialize` and the first send slower (docs/PERFORMANCE.md).
         storeTask = Task.detached {
-            await onOwnThread(yielding: true) { () -> any StateStore in
+            if let database {
+                do {
+                    let store = try await PostgresStore.connect(database, logger: logger)
+                    try? await store.prune(retentionDays: retentionDays, now: Date(), interval: 3600)
+                    return store
+                } catch {
+                    let reason = "\(database.redactedURL): \(redactor.redact(String(describing: error)))"
+                    logger.warning("shared state unavailable, keeping it in memory for this process: \(reason)")
+                    return SQLiteStore.inMemory(problem: reason)
+                }
+            }
+            return await onOwnThread(yielding: true) { () -> any StateStore in
                 guard let directory else { return SQLiteStore.inMemory() }
                 let store = SQLiteStore.open(directory: directory, logger: logger)
                 try? store.prune(retentionDays: retentionDays, interval: 3600)

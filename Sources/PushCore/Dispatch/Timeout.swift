@@ -55,3 +55,26 @@ extension Duration {
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }
+
+/// `task`'s value, or ``TimeoutError`` once `limit` passes; unlike ``withTimeout(_:_:)`` the task is not
+/// cancelled, but left to finish on its own (a database transaction that must not stop halfway).
+func waitAtMost<T: Sendable>(_ limit: Duration, for task: Task<T, any Error>) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let answered = Mutex(false)
+        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+            let first = answered.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(with: result) }
+        }
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
+            finish(.failure(TimeoutError(limit: limit)))
+        }
+        Task {
+            let result = await task.result
+            timer.cancel()
+            finish(result)
+        }
+    }
+}

@@ -19,6 +19,22 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
         case durationMilliseconds = "duration_ms", at, source
     }
 
+    init(
+        channel: String, title: String?, ok: Bool, queued: Bool, statusCode: Int?, error: String?, attempts: Int, durationMilliseconds: Int,
+        at: Date, source: DeliverySource
+    ) {
+        self.channel = channel
+        self.title = title
+        self.ok = ok
+        self.queued = queued
+        self.statusCode = statusCode
+        self.error = error
+        self.attempts = attempts
+        self.durationMilliseconds = durationMilliseconds
+        self.at = at
+        self.source = source
+    }
+
     init(row: Row) {
         channel = row["channel"]
         title = row.hasColumn("title") ? row["title"] : nil

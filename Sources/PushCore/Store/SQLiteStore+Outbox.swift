@@ -23,6 +23,25 @@ package struct OutboxItem: Sendable, Equatable {
     public var attempts: Int
     public var lastError: String?
 
+    init(
+        id: Int64, channel: ChannelID, target: String?, message: Message, notificationID: Int64?, reason: QueueReason, createdAt: Date,
+        nextAttemptAt: Date, expiresAt: Date?, expiredAt: Date?, claimedUntil: Date?, attempts: Int, lastError: String?
+    ) {
+        self.id = id
+        self.channel = channel
+        self.target = target
+        self.message = message
+        self.notificationID = notificationID
+        self.reason = reason
+        self.createdAt = createdAt
+        self.nextAttemptAt = nextAttemptAt
+        self.expiresAt = expiresAt
+        self.expiredAt = expiredAt
+        self.claimedUntil = claimedUntil
+        self.attempts = attempts
+        self.lastError = lastError
+    }
+
     init(row: Row) {
         id = row["id"]
         channel = row["channel"]

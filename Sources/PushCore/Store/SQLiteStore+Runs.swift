@@ -20,6 +20,21 @@ public struct RunRecord: Sendable, Equatable, Codable {
         case updatedAt = "updated_at"
     }
 
+    init(
+        runID: String, firstEvent: String, lastEvent: String, startedAt: Date?, finishedAt: Date?, outcome: String?, lastProgress: Double?,
+        lastMessage: String?, updatedAt: Date
+    ) {
+        self.runID = runID
+        self.firstEvent = firstEvent
+        self.lastEvent = lastEvent
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.lastProgress = lastProgress
+        self.lastMessage = lastMessage
+        self.updatedAt = updatedAt
+    }
+
     init(row: Row) {
         runID = row["run_id"]
         firstEvent = row["first_event"]

@@ -30,6 +30,8 @@ public final class SQLiteStore: StateStore {
 
     package var location: String { path ?? "memory (this process only)" }
 
+    package func sharedKey(_ name: String) -> [UInt8]? { nil }
+
     package func schemaVersion() throws -> Int {
         try lookup { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
     }

@@ -71,6 +71,9 @@ package protocol StateStore: AnyObject, Sendable {
     func releaseLease(_ name: String, holder: String) async throws
     func leaseValue(_ name: String) async throws -> String?
     func setLeaseValue(_ name: String, _ value: String) async throws
+    /// A random 32-byte key under `name`, made once and the same for every process of this state; nil
+    /// where the state keeps no secrets of its own (the SQLite file: keys are files beside it).
+    func sharedKey(_ name: String) async throws -> [UInt8]?
 }
 
 /// What every backend shares: where the state lives, and how a message is keyed.

@@ -124,11 +124,12 @@ struct Doctor: AsyncParsableCommand {
             checks.append(Check(area: "Delivery", state: .info, detail: rule))
         }
 
-        let directory = Store.directory(configuration: configuration)
-        if let problem = await notifier.storeProblem {
-            checks.append(Check(area: "State", state: .broken, detail: "\(directory): \(problem) (history and the outbox would not outlive a process)"))
+        let state = await notifier.storeStatus()
+        if let problem = state.problem {
+            // The problem names the file or the database it is about.
+            checks.append(Check(area: "State", state: .broken, detail: "\(problem) (history and the outbox would not outlive a process)"))
         } else {
-            checks.append(Check(area: "State", state: .ok, detail: "state directory \(directory)"))
+            checks.append(Check(area: "State", state: .ok, detail: "\(state.location), schema version \(state.schemaVersion.map(String.init) ?? "unknown")"))
             let entries = (try? await notifier.outboxEntries()) ?? []
             let expired = entries.filter { $0.state == .expired }.count
             let waiting = entries.count - expired
