@@ -131,6 +131,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--wrk", type=int, default=0, metavar="SECONDS", help="also load the server with wrk")
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--database-url", help="keep the state in this PostgreSQL database (MCP_PUSH_DATABASE_URL)")
     args = parser.parse_args()
     if args.smoke:
         args.clients, args.calls, args.rounds = 2, 3, 2
@@ -145,6 +146,8 @@ def main() -> int:
         # MALLOC_* variables pass through, to compare allocator settings.
         allocator = {key: value for key, value in os.environ.items() if key.startswith("MALLOC_")}
         env = {**bench.base_env(state), **channel_env, "MCP_PUSH_LOG_LEVEL": "warning", **allocator}
+        if args.database_url:  # the shared state in PostgreSQL instead of the SQLite file
+            env["MCP_PUSH_DATABASE_URL"] = args.database_url
         server = subprocess.Popen([args.binary, "serve", "--transport", "http", "--port", str(port)], env=env,
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}/mcp"
