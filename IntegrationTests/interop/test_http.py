@@ -222,3 +222,35 @@ def test_half_sent_requests_are_closed_and_never_lock_others_out(binary, bark_en
         for connection in stalled:
             connection.close()
         started.stop()
+
+
+def test_a_stderr_nobody_reads_never_holds_the_server(binary, bark_env):
+    """Request logs fill a pipe nobody reads (64 KiB) in a thousand requests; the server drops lines rather
+    than wait, and says how many once stderr is read again."""
+    server = HTTPServer(binary, {**bark_env, "MCP_PUSH_LOG_LEVEL": "info"})
+    try:
+        with httpx2.Client(timeout=5) as http:
+            answers = [http.get(server.url + "/healthz").status_code for _ in range(3000)]
+        assert answers.count(200) == 3000
+        descriptor = server.process.stderr.fileno()
+        os.set_blocking(descriptor, False)
+
+        def drain() -> bytes:
+            data = b""
+            while True:
+                try:
+                    chunk = os.read(descriptor, 65536)
+                except BlockingIOError:
+                    return data
+                if not chunk:
+                    return data
+                data += chunk
+
+        drain()  # the reader wakes up
+        with httpx2.Client(timeout=5) as http:
+            assert http.get(server.url + "/healthz").status_code == 200
+        time.sleep(0.2)
+        assert b"log line(s) dropped: stderr was not being read" in drain()
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=20)

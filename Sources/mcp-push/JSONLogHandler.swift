@@ -27,6 +27,7 @@ struct JSONLogHandler: LogHandler {
         ]
         let reserved: Set<String> = ["time", "level", "label", "message"]
         for key in merged.keys.sorted() where !reserved.contains(key) { members.append((key, .string(merged[key]!.description))) }
-        Output.writeError(OrderedJSON.object(members).text)
+        var output = PatientStandardError()
+        output.write(OrderedJSON.object(members).text + "\n")
     }
 }

@@ -28,7 +28,8 @@ struct Runtime {
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap { label in
-            let output: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            let output: any LogHandler =
+                format == "json" ? JSONLogHandler(label: label) : StreamLogHandler(label: label, stream: PatientStandardError())
             var handler = RedactingLogHandler(output, redactor: redactor)
             handler.logLevel = level
             return handler
