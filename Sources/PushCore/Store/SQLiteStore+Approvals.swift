@@ -7,66 +7,6 @@ import GRDB
     import Darwin
 #endif
 
-/// A question waiting for the person's answer (a permission prompt, `notify_ask`), shared by
-/// every mcp-push process: the one that waits, the Telegram poller, the web page's server.
-package struct ApprovalRecord: Sendable, Equatable {
-    package enum State: String, Sendable {
-        case pending, answered, expired
-        /// The asker stopped waiting (the agent answered in the terminal, the process was stopped).
-        case withdrawn
-    }
-
-    package var id: String
-    package var kind: String
-    package var title: String
-    package var detail: String
-    package var options: [String]
-    package var createdAt: Date
-    package var expiresAt: Date
-    package var state: State
-    package var answer: Int?
-    package var answeredBy: String?
-    package var answeredVia: String?
-    package var answeredAt: Date?
-    package var agent: String?
-    /// The process waiting for the answer (on this machine: the store is a local file).
-    package var waiterPID: Int32?
-
-    package init(
-        id: String, kind: String, title: String, detail: String, options: [String], createdAt: Date, expiresAt: Date,
-        agent: String? = nil
-    ) {
-        self.id = id
-        self.kind = kind
-        self.title = title
-        self.detail = detail
-        self.options = options
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.state = .pending
-        self.agent = agent
-    }
-
-    /// The chosen option's label, once answered.
-    package var answerLabel: String? { answer.flatMap { options.indices.contains($0) ? options[$0] : nil } }
-}
-
-/// What presenting a token did.
-package enum TokenUse: Sendable, Equatable {
-    /// This answer decided the request.
-    case decided(ApprovalRecord)
-    /// The request was already answered, expired or withdrawn: nothing changed.
-    case alreadyClosed(ApprovalRecord)
-    /// No such token (forged, altered, or pruned).
-    case unknown
-}
-
-/// What a token may do: answer with one option, or show the request's page.
-package enum TokenPurpose: Sendable, Equatable {
-    case answer(Int)
-    case page
-}
-
 extension SQLiteStore {
     /// Stores a new request and the digests (never the tokens) of its answer and page tokens.
     package func createApproval(_ record: ApprovalRecord, tokens: [(digest: String, purpose: TokenPurpose)]) throws {

@@ -1,69 +1,6 @@
 import Foundation
 import GRDB
 
-/// One channel's delivery as the history keeps it (errors already redacted).
-public struct DeliveryRecord: Sendable, Equatable, Codable {
-    public var channel: String
-    public var title: String?
-    public var ok: Bool
-    public var queued: Bool
-    public var statusCode: Int?
-    public var error: String?
-    public var attempts: Int
-    public var durationMilliseconds: Int
-    public var at: Date
-    public var source: DeliverySource
-
-    enum CodingKeys: String, CodingKey {
-        case channel, title, ok, queued, statusCode = "status_code", error, attempts
-        case durationMilliseconds = "duration_ms", at, source
-    }
-
-    init(
-        channel: String, title: String?, ok: Bool, queued: Bool, statusCode: Int?, error: String?, attempts: Int, durationMilliseconds: Int,
-        at: Date, source: DeliverySource
-    ) {
-        self.channel = channel
-        self.title = title
-        self.ok = ok
-        self.queued = queued
-        self.statusCode = statusCode
-        self.error = error
-        self.attempts = attempts
-        self.durationMilliseconds = durationMilliseconds
-        self.at = at
-        self.source = source
-    }
-
-    init(row: Row) {
-        channel = row["channel"]
-        title = row.hasColumn("title") ? row["title"] : nil
-        ok = row["ok"]
-        queued = row["queued"]
-        statusCode = row["status_code"]
-        error = row["error"]
-        attempts = row["attempts"]
-        durationMilliseconds = row["duration_ms"]
-        at = Date(timeIntervalSince1970: row["at"])
-        source = DeliverySource(rawValue: row["source"]) ?? .call
-    }
-}
-
-/// Where a delivery in the history was made.
-public enum DeliverySource: String, Sendable, Codable {
-    /// While the caller waited.
-    case call
-    /// Later, from the outbox, by whichever process could send it.
-    case outbox
-}
-
-/// What the store knows of a channel's recent deliveries.
-public struct ChannelActivity: Sendable, Equatable {
-    public var lastSuccess: Date?
-    public var lastFailure: Date?
-    public var lastError: String?
-}
-
 extension SQLiteStore {
     /// Per-call statements are cached on the connection: preparing them anew was about a tenth of
     /// the CPU of a 21-channel call (docs/PERFORMANCE.md).
@@ -202,5 +139,20 @@ extension SQLiteStore {
                 lastFailure: (failure?["at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                 lastError: failure?["error"])
         }
+    }
+}
+
+extension DeliveryRecord {
+    init(row: Row) {
+        channel = row["channel"]
+        title = row.hasColumn("title") ? row["title"] : nil
+        ok = row["ok"]
+        queued = row["queued"]
+        statusCode = row["status_code"]
+        error = row["error"]
+        attempts = row["attempts"]
+        durationMilliseconds = row["duration_ms"]
+        at = Date(timeIntervalSince1970: row["at"])
+        source = DeliverySource(rawValue: row["source"]) ?? .call
     }
 }

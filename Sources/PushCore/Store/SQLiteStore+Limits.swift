@@ -2,49 +2,6 @@ import Crypto
 import Foundation
 import GRDB
 
-/// A documented rate limit: at most `count` messages per `window`.
-public struct RateLimit: Sendable, Hashable, CustomStringConvertible {
-    public var count: Int
-    public var window: Duration
-
-    public init(_ count: Int, per window: Duration) {
-        self.count = count
-        self.window = window
-    }
-
-    public var description: String {
-        switch window {
-        case .seconds(1): return "\(count) a second"
-        case .seconds(60): return "\(count) a minute"
-        default: return "\(count) per \(window.secondsText)"
-        }
-    }
-}
-
-package enum RateDecision: Sendable, Equatable {
-    /// A slot was taken: send now.
-    case send
-    /// Over the limit until then.
-    case wait(until: Date, limit: RateLimit)
-}
-
-/// Whether a channel may send now, decided for every channel of a call at once.
-package enum Admission: Sendable, Equatable {
-    /// A slot was taken (or the channel has no limit): send now.
-    case send
-    /// Earlier messages for this channel wait in the outbox: queue behind them, in order.
-    case queueBehind
-    /// Over `limit` until `until`: queue.
-    case wait(until: Date, limit: RateLimit)
-
-    init(_ decision: RateDecision) {
-        switch decision {
-        case .send: self = .send
-        case .wait(let until, let limit): self = .wait(until: until, limit: limit)
-        }
-    }
-}
-
 extension SQLiteStore {
     /// Takes a send slot for `channel` if every limit allows one now, atomically across processes.
     package func reserveSlot(channel: String, limits: [RateLimit], now: Date = Date()) throws -> RateDecision {

@@ -2,87 +2,6 @@ import Foundation
 import GRDB
 import JSONText
 
-/// A delivery the outbox holds: under way in some process (claimed), waiting to be
-/// retried, or expired. The message itself is stored; the channel's secrets never are,
-/// only its ``Channel/fingerprint``.
-package struct OutboxItem: Sendable, Equatable {
-    public var id: Int64
-    public var channel: ChannelID
-    /// The fingerprint of the configured target it is for (nil for items from before fingerprints).
-    public var target: String?
-    public var message: Message
-    public var notificationID: Int64?
-    public var reason: QueueReason
-    public var createdAt: Date
-    public var nextAttemptAt: Date
-    /// After this, nobody sends it: it is reported expired.
-    public var expiresAt: Date?
-    /// Set once it expired (it stays listed until pruned with the history).
-    public var expiredAt: Date?
-    public var claimedUntil: Date?
-    public var attempts: Int
-    public var lastError: String?
-
-    init(
-        id: Int64, channel: ChannelID, target: String?, message: Message, notificationID: Int64?, reason: QueueReason, createdAt: Date,
-        nextAttemptAt: Date, expiresAt: Date?, expiredAt: Date?, claimedUntil: Date?, attempts: Int, lastError: String?
-    ) {
-        self.id = id
-        self.channel = channel
-        self.target = target
-        self.message = message
-        self.notificationID = notificationID
-        self.reason = reason
-        self.createdAt = createdAt
-        self.nextAttemptAt = nextAttemptAt
-        self.expiresAt = expiresAt
-        self.expiredAt = expiredAt
-        self.claimedUntil = claimedUntil
-        self.attempts = attempts
-        self.lastError = lastError
-    }
-
-    init(row: Row) {
-        id = row["id"]
-        channel = row["channel"]
-        target = row["target"]
-        message = Message(
-            title: row["title"], body: row["body"], url: row["url"], level: (row["level"] as String?).flatMap(Level.init(rawValue:)) ?? .info,
-            format: (row["format"] as String?).flatMap(Format.init(rawValue:)) ?? .text)
-        message.silent = (row["silent"] as Int?) == 1
-        notificationID = row["notification_id"]
-        reason = QueueReason(rawValue: row["reason"]) ?? .retry
-        createdAt = Date(timeIntervalSince1970: row["created_at"])
-        nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
-        expiresAt = (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        expiredAt = (row["expired_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        claimedUntil = (row["claimed_until"] as Double?).map(Date.init(timeIntervalSince1970:))
-        attempts = row["attempts"]
-        lastError = row["last_error"]
-    }
-}
-
-/// A channel of this process that can send outbox items: the items for its fingerprint.
-package struct OutboxTarget: Sendable, Hashable {
-    public var channel: ChannelID
-    public var fingerprint: String
-    public var rateLimits: [RateLimit]
-
-    public init(channel: ChannelID, fingerprint: String, rateLimits: [RateLimit] = []) {
-        self.channel = channel
-        self.fingerprint = fingerprint
-        self.rateLimits = rateLimits
-    }
-}
-
-/// What becomes of an outbox item once an attempt at it ended.
-package enum OutboxSettlement: Sendable, Equatable {
-    /// Delivered, or failed for good: the history has it now.
-    case remove
-    /// Wait for another try at `at`.
-    case reschedule(at: Date, attempts: Int, lastError: String?, reason: QueueReason)
-}
-
 extension SQLiteStore {
     /// Items of one target in queue order: a target whose oldest waiting item is not due
     /// (or is under way) holds back the later ones.
@@ -288,10 +207,6 @@ extension SQLiteStore {
     }
 }
 
-extension Duration {
-    package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 extension SQLiteStore {
     /// How many deliveries wait in the outbox (expired ones aside), and when the oldest was queued.
     package func outboxBacklog() throws -> (count: Int, oldest: Date?) {
@@ -299,5 +214,26 @@ extension SQLiteStore {
             let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE expired_at IS NULL")
             return (row?["n"] ?? 0, (row?["oldest"] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
+    }
+}
+
+extension OutboxItem {
+    init(row: Row) {
+        id = row["id"]
+        channel = row["channel"]
+        target = row["target"]
+        message = Message(
+            title: row["title"], body: row["body"], url: row["url"], level: (row["level"] as String?).flatMap(Level.init(rawValue:)) ?? .info,
+            format: (row["format"] as String?).flatMap(Format.init(rawValue:)) ?? .text)
+        message.silent = (row["silent"] as Int?) == 1
+        notificationID = row["notification_id"]
+        reason = QueueReason(rawValue: row["reason"]) ?? .retry
+        createdAt = Date(timeIntervalSince1970: row["created_at"])
+        nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
+        expiresAt = (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        expiredAt = (row["expired_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        claimedUntil = (row["claimed_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        attempts = row["attempts"]
+        lastError = row["last_error"]
     }
 }

@@ -1,61 +1,6 @@
 import Foundation
 import GRDB
 
-/// A run as the store remembers it.
-public struct RunRecord: Sendable, Equatable, Codable {
-    public var runID: String
-    public var firstEvent: String
-    public var lastEvent: String
-    public var startedAt: Date?
-    public var finishedAt: Date?
-    /// `end` or `error` once finished.
-    public var outcome: String?
-    public var lastProgress: Double?
-    public var lastMessage: String?
-    public var updatedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case runID = "run_id", firstEvent = "first_event", lastEvent = "last_event", startedAt = "started_at"
-        case finishedAt = "finished_at", outcome, lastProgress = "last_progress", lastMessage = "last_message"
-        case updatedAt = "updated_at"
-    }
-
-    init(
-        runID: String, firstEvent: String, lastEvent: String, startedAt: Date?, finishedAt: Date?, outcome: String?, lastProgress: Double?,
-        lastMessage: String?, updatedAt: Date
-    ) {
-        self.runID = runID
-        self.firstEvent = firstEvent
-        self.lastEvent = lastEvent
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.outcome = outcome
-        self.lastProgress = lastProgress
-        self.lastMessage = lastMessage
-        self.updatedAt = updatedAt
-    }
-
-    init(row: Row) {
-        runID = row["run_id"]
-        firstEvent = row["first_event"]
-        lastEvent = row["last_event"]
-        startedAt = (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        finishedAt = (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        outcome = row["outcome"]
-        lastProgress = row["last_progress"]
-        lastMessage = row["last_message"]
-        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
-    }
-}
-
-public struct EventRecord: Sendable, Equatable, Codable {
-    public var kind: RunEvent.Kind
-    public var message: String
-    /// The event's `data` as JSON text.
-    public var data: String?
-    public var at: Date
-}
-
 extension SQLiteStore {
     /// Records `event` and returns the run as it stood before it: when it started and
     /// its last progress, which the `end` push reports.
@@ -136,10 +81,6 @@ extension SQLiteStore {
     }
 }
 
-extension RunEvent.Kind {
-    var isFinal: Bool { self == .end || self == .error }
-}
-
 // MARK: One message per run
 
 extension SQLiteStore {
@@ -164,5 +105,19 @@ extension SQLiteStore {
                     arguments: [runID, target, messageID, now.timeIntervalSince1970])
             }
         }
+    }
+}
+
+extension RunRecord {
+    init(row: Row) {
+        runID = row["run_id"]
+        firstEvent = row["first_event"]
+        lastEvent = row["last_event"]
+        startedAt = (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        finishedAt = (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        outcome = row["outcome"]
+        lastProgress = row["last_progress"]
+        lastMessage = row["last_message"]
+        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
     }
 }
