@@ -109,7 +109,7 @@ import Testing
             // attempt still fits before 2.5 s, so two or three are both right.
             #expect((2...3).contains(result.attempts), "attempts: \(result.attempts)")
             #expect(result.error?.contains("timed out") == true)
-            #expect(elapsed < .milliseconds(3300), "the 2.5 s deadline bounds the call, took \(elapsed)")
+            #expect(elapsed < .seconds(4), "the 2.5 s deadline bounds the call (the service hangs 30 s), took \(elapsed)")
         }
     }
 
