@@ -509,7 +509,7 @@ extension PostgresStore {
         try await exclusive { connection in
             guard let row = try await self.rows("SELECT approval_id, choice FROM approval_token WHERE digest = \(digest)", on: connection).first,
                 let choice = try row["choice"].decode(Int?.self),
-                var record = try await self.fetchApproval(id: try row["approval_id"].decode(String.self), on: connection)
+                let record = try await self.fetchApproval(id: try row["approval_id"].decode(String.self), on: connection)
             else { return .unknown }
             if let page {
                 let owner = try await self.rows(
@@ -517,28 +517,13 @@ extension PostgresStore {
                 ).first?["approval_id"].decode(String.self)
                 guard owner == record.id else { return .unknown }
             }
-            guard record.state == .pending else { return .alreadyClosed(record) }
-            guard now < record.expiresAt else {
-                record.state = .expired
-                try await self.close(record, on: connection)
-                return .alreadyClosed(record)
-            }
-            // Its asker is gone: checked only on the asker's own machine (a replica elsewhere cannot see its processes).
+            // Whether the asker is gone is known only on its own machine (a replica elsewhere cannot see its processes).
             let waiterHost = try await self.rows("SELECT waiter_host FROM approval WHERE id = \(record.id)", on: connection)
                 .first?["waiter_host"].decode(String?.self)
-            if waiterHost == Self.hostName, let pid = record.waiterPID, kill(pid, 0) != 0, errno == ESRCH {
-                record.state = .withdrawn
-                record.answeredAt = now
-                try await self.close(record, on: connection)
-                return .alreadyClosed(record)
-            }
-            record.state = .answered
-            record.answer = choice
-            record.answeredBy = who
-            record.answeredVia = channel
-            record.answeredAt = now
-            try await self.close(record, on: connection)
-            return .decided(record)
+            let (use, changed) = record.answering(
+                choice, by: who, via: channel, at: now, askerGone: waiterHost == Self.hostName && record.askerExitedHere)
+            if let changed { try await self.close(changed, on: connection) }
+            return use
         }
     }
 

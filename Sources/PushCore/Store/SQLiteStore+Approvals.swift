@@ -53,33 +53,15 @@ extension SQLiteStore {
     ) throws -> TokenUse {
         try exclusive { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT approval_id, choice FROM approval_token WHERE digest = ?", arguments: [digest]),
-                let choice = row["choice"] as Int?, var record = try Self.fetchApproval(db, id: row["approval_id"])
+                let choice = row["choice"] as Int?, let record = try Self.fetchApproval(db, id: row["approval_id"])
             else { return .unknown }
             if let page {
                 let owner = try String.fetchOne(db, sql: "SELECT approval_id FROM approval_token WHERE digest = ? AND choice IS NULL", arguments: [page])
                 guard owner == record.id else { return .unknown }
             }
-            guard record.state == .pending else { return .alreadyClosed(record) }
-            guard now < record.expiresAt else {
-                record.state = .expired
-                try Self.close(db, record)
-                return .alreadyClosed(record)
-            }
-            // Its asker is gone (killed before it could withdraw): an answer would reach nobody, so
-            // the phone must not be told it counted.
-            if let pid = record.waiterPID, kill(pid, 0) != 0, errno == ESRCH {
-                record.state = .withdrawn
-                record.answeredAt = now
-                try Self.close(db, record)
-                return .alreadyClosed(record)
-            }
-            record.state = .answered
-            record.answer = choice
-            record.answeredBy = who
-            record.answeredVia = channel
-            record.answeredAt = now
-            try Self.close(db, record)
-            return .decided(record)
+            let (use, changed) = record.answering(choice, by: who, via: channel, at: now, askerGone: record.askerExitedHere)
+            if let changed { try Self.close(db, changed) }
+            return use
         }
     }
 

@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 // The records every StateStore backend reads and writes: what the history, the outbox, runs, rate limits
 // and questions hold, independent of the database that holds them.
 
@@ -45,6 +51,38 @@ package struct ApprovalRecord: Sendable, Equatable {
 
     /// The chosen option's label, once answered.
     package var answerLabel: String? { answer.flatMap { options.indices.contains($0) ? options[$0] : nil } }
+
+    /// What an answer with option `choice` does, the same on every backend: nothing once the request is
+    /// closed; past its time it only expires it; an asker that is gone (killed before it could withdraw)
+    /// withdraws it, since the answer would reach nobody; else it decides it. `changed` is the record to
+    /// write, nil when nothing changes.
+    package func answering(
+        _ choice: Int, by who: String, via channel: String, at now: Date, askerGone: Bool
+    ) -> (use: TokenUse, changed: ApprovalRecord?) {
+        guard state == .pending else { return (.alreadyClosed(self), nil) }
+        var record = self
+        if now >= expiresAt {
+            record.state = .expired
+            return (.alreadyClosed(record), record)
+        }
+        if askerGone {
+            record.state = .withdrawn
+            record.answeredAt = now
+            return (.alreadyClosed(record), record)
+        }
+        record.state = .answered
+        record.answer = choice
+        record.answeredBy = who
+        record.answeredVia = channel
+        record.answeredAt = now
+        return (.decided(record), record)
+    }
+
+    /// Whether the process that asked, on this machine, has exited.
+    package var askerExitedHere: Bool {
+        guard let pid = waiterPID else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
 }
 
 /// What presenting a token did.
