@@ -17,5 +17,7 @@ binary = _interop.binary
 bark = _interop.bark
 bark_env = _interop.bark_env
 wait_until = _interop.wait_until
+fresh_postgres_database = _interop.fresh_postgres_database
+TEST_DATABASE_SERVER = _interop.TEST_DATABASE_SERVER
 DEVICE_KEY = _interop.DEVICE_KEY
 FakeBark = _interop.FakeBark

@@ -18,7 +18,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from answering_services import FakeNtfy, FakeTelegram  # noqa: E402
-from interop_fixtures import binary, wait_until  # noqa: E402,F401
+from interop_fixtures import TEST_DATABASE_SERVER, binary, fresh_postgres_database, wait_until  # noqa: E402,F401
 
 BOT_TOKEN = "123456789:AAE-approvals-secret_token0123456789"
 USER_ID = 424242
@@ -57,6 +57,18 @@ def telegram_env(base_env: dict[str, str], telegram: FakeTelegram) -> dict[str, 
 @pytest.fixture()
 def ntfy_env(base_env: dict[str, str], ntfy: FakeNtfy) -> dict[str, str]:
     return {**base_env, "NTFY_TOPIC": "phone-topic", "NTFY_URL": ntfy.base_url, "NTFY_TOKEN": NTFY_TOKEN}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def process_env(request, telegram_env: dict[str, str], tmp_path: pathlib.Path):
+    """The environment of the n-th process sharing one state: one SQLite directory, or (as replicas on
+    several machines would) one PostgreSQL database and a state directory of its own each."""
+    if request.param == "sqlite":
+        return lambda n: telegram_env
+    if TEST_DATABASE_SERVER is None:
+        pytest.skip("set MCP_PUSH_TEST_DATABASE_URL (scripts/test.sh does)")
+    database = fresh_postgres_database()
+    return lambda n: {**telegram_env, "MCP_PUSH_DATABASE_URL": database, "MCP_PUSH_STATE_DIR": str(tmp_path / f"state-{n}")}
 
 
 def permission_payload(agent: str, cwd: str, command: str = "rm -rf build", session: str = "sess-1") -> str:

@@ -111,9 +111,9 @@ def test_replayed_and_forged_answers_change_nothing(binary, telegram, telegram_e
     assert code == 0 and json.loads(out) == ALLOW
 
 
-def test_two_processes_share_one_poller(binary, telegram, telegram_env, tmp_path):
-    first = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path), "make a", session="a"))
-    second = start_hook(binary, telegram_env, "codex", permission_payload("codex", str(tmp_path), "make b", session="b"))
+def test_two_processes_share_one_poller(binary, telegram, process_env, tmp_path):
+    first = start_hook(binary, process_env(1), "claude", permission_payload("claude", str(tmp_path), "make a", session="a"))
+    second = start_hook(binary, process_env(2), "codex", permission_payload("codex", str(tmp_path), "make b", session="b"))
     one = telegram.wait_for_message(1)
     two = telegram.wait_for_message(2)
     time.sleep(3)  # both wait; only one polls
@@ -128,11 +128,11 @@ def test_two_processes_share_one_poller(binary, telegram, telegram_env, tmp_path
     assert telegram.conflicts == 0
 
 
-def test_the_poller_is_taken_over_when_its_holder_dies(binary, telegram, telegram_env, tmp_path):
-    first = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path), "make a", session="a"))
+def test_the_poller_is_taken_over_when_its_holder_dies(binary, telegram, process_env, tmp_path):
+    first = start_hook(binary, process_env(1), "claude", permission_payload("claude", str(tmp_path), "make a", session="a"))
     telegram.wait_for_message(1)
     time.sleep(1)  # the first holds the lease
-    second = start_hook(binary, telegram_env, "claude", permission_payload("claude", str(tmp_path), "make b", session="b"))
+    second = start_hook(binary, process_env(2), "claude", permission_payload("claude", str(tmp_path), "make b", session="b"))
     message = telegram.wait_for_message(2)
     first.send_signal(signal.SIGKILL)
     first.wait()

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 import pathlib
+import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -36,6 +38,16 @@ def bark_env(bark: FakeBark, tmp_path: pathlib.Path) -> dict[str, str]:
         "MCP_PUSH_CONFIG": os.devnull,
         "XDG_CONFIG_HOME": "/nonexistent",
     }
+
+
+TEST_DATABASE_SERVER = os.environ.get("MCP_PUSH_TEST_DATABASE_URL")
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty database on the test PostgreSQL server (MCP_PUSH_TEST_DATABASE_URL; scripts/test.sh starts one)."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", TEST_DATABASE_SERVER, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return TEST_DATABASE_SERVER.rsplit("/", 1)[0] + f"/{name}?sslmode=disable"
 
 
 def wait_until(condition, seconds: float) -> bool:
