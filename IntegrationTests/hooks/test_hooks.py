@@ -7,10 +7,14 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import signal
+import sqlite3
 import subprocess
 import time
 
 import pytest
+
+from interop_fixtures import wait_until
 
 PAYLOADS = pathlib.Path(__file__).resolve().parent / "payloads"
 
@@ -196,6 +200,30 @@ def test_a_hanging_channel_never_holds_the_agent_and_nothing_is_lost(binary, bar
     history = subprocess.run([binary, "history", "--json"], env={**os.environ, **env}, capture_output=True, text=True, timeout=20)
     deliveries = json.loads(history.stdout)
     assert deliveries[0]["ok"] is True and deliveries[0]["source"] == "outbox"
+
+
+def allowed_processors(pid: int | str) -> str:
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list"))
+
+
+def test_what_a_hook_hands_over_is_in_the_store_when_both_processes_die(binary, bark, bark_env, repo):
+    """The hook leaves its connection to the exit (no fold of the write-ahead log, which cost it fsyncs):
+    what it committed is still read by the next process, even when the sender it started is killed too.
+    The sender runs on every processor the hook was given, not on the one the hook's start-up was pinned to."""
+    bark.hang = 30
+    done, elapsed = hook(binary, bark_env, "claude", payload("claude_stop_failure", repo), settle=False)
+    quiet(done)
+    assert wait_until(lambda: background_senders(binary, bark_env["MCP_PUSH_STATE_DIR"]), 5)
+    time.sleep(0.5)  # past the sender's own start-up pin (150 ms)
+    senders = background_senders(binary, bark_env["MCP_PUSH_STATE_DIR"])
+    assert [allowed_processors(pid) for pid in senders] == [allowed_processors("self")]
+    for pid in senders:
+        os.kill(pid, signal.SIGKILL)
+    bark.hang = 0
+    with sqlite3.connect(pathlib.Path(bark_env["MCP_PUSH_STATE_DIR"]) / "mcp-push.sqlite") as database:
+        waiting = database.execute("SELECT title FROM outbox WHERE expired_at IS NULL").fetchall()
+    assert waiting == [("❌ Claude Code failed: shop-api",)]
 
 
 def test_a_stdin_that_never_closes_and_a_closed_stderr_still_end_in_time_with_0(binary, bark, bark_env):

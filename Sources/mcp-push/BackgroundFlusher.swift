@@ -39,6 +39,7 @@ enum BackgroundFlusher {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
+        StartupAffinity.releaseThisThread()
         return posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0
     }
 

@@ -81,7 +81,9 @@ extension Runtime {
     /// Starts the background flusher when something this configuration can send still waits.
     func handOverOutbox() async {
         guard await notifier.hasSendableOutboxItems() else { return }
-        if !BackgroundFlusher.spawn() {
+        if BackgroundFlusher.spawn() {
+            await notifier.handsOverItsState()
+        } else {
             Output.writeError("mcp-push: could not start the background retry; queued deliveries go out with the next mcp-push command or server")
         }
     }

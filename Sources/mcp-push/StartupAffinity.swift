@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -24,6 +25,23 @@ enum StartupAffinity {
         }
     #endif
 
+    #if os(Linux)
+        /// The processors the process was given, while the pin holds (nil before and without one).
+        private static let originalSet = Mutex<cpu_set_t?>(nil)
+    #endif
+
+    /// Gives the calling thread the original processors back, before it starts a process that must
+    /// not inherit the pin: the background sender, which would otherwise share this processor (with
+    /// the hook still exiting on it, while the other stays idle) and keep the pin for life.
+    static func releaseThisThread() {
+        #if os(Linux)
+            guard var set = originalSet.withLock({ $0 }),
+                let sched_setaffinity = function("sched_setaffinity", as: Affinity.self)
+            else { return }
+            _ = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set)
+        #endif
+    }
+
     static func pin(for window: Duration = .milliseconds(150)) {
         #if os(Linux)
             guard let sched_getcpu = function("sched_getcpu", as: GetCPU.self),
@@ -38,6 +56,7 @@ enum StartupAffinity {
             withUnsafeMutableBytes(of: &one) { bits in bits[Int(cpu) / 8] |= UInt8(1 << (Int(cpu) % 8)) }
             guard sched_setaffinity(0, size, &one) == 0 else { return }
             let restore = original
+            originalSet.withLock { $0 = restore }
             Thread.detachNewThread {
                 Thread.sleep(forTimeInterval: window.seconds)
                 // Twice: a thread created while the first pass ran may have inherited the pin.

@@ -68,6 +68,18 @@ import JSONText
         try "0123456789abcdef0123456789abcdef01234567\n".write(to: root.appendingPathComponent(".git/HEAD"), atomically: true, encoding: .utf8)
         #expect(Workspace(directory: root.path) == Workspace(project: "billing", branch: nil))
         #expect(Workspace(directory: "/nonexistent/place/tool").project == "tool")
+        #expect(Workspace(directory: "/nonexistent/place/tool/").project == "tool")
+        #expect(Workspace(directory: root.appendingPathComponent("src/deep/../.").path + "/") == Workspace(project: "billing", branch: nil))
+        // A worktree: `.git` is a file naming the worktree's own git directory, relative or absolute.
+        let worktree = root.deletingLastPathComponent().appendingPathComponent("billing-wt")
+        let gitDirectory = root.appendingPathComponent(".git/worktrees/wt")
+        try FileManager.default.createDirectory(at: gitDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: worktree, withIntermediateDirectories: true)
+        try "ref: refs/heads/feature/x\n".write(to: gitDirectory.appendingPathComponent("HEAD"), atomically: true, encoding: .utf8)
+        try "gitdir: ../billing/.git/worktrees/wt\n".write(to: worktree.appendingPathComponent(".git"), atomically: true, encoding: .utf8)
+        #expect(Workspace(directory: worktree.path) == Workspace(project: "billing-wt", branch: "feature/x"))
+        try "gitdir: \(gitDirectory.path)\n".write(to: worktree.appendingPathComponent(".git"), atomically: true, encoding: .utf8)
+        #expect(Workspace(directory: worktree.path) == Workspace(project: "billing-wt", branch: "feature/x"))
     }
 
     @Test func policyReadsItsVariables() throws {

@@ -142,7 +142,7 @@ import Testing
 
     @Test func eventPolicyParsing() throws {
         #expect(try EventPolicy(configuration: Configuration([:])).pushed == [.end, .error])
-        #expect(try EventPolicy(configuration: Configuration(["MCP_PUSH_EVENTS": "all"])).pushed == Set(RunEvent.Kind.allCases))
+        #expect(try EventPolicy(configuration: Configuration(["MCP_PUSH_EVENTS": "all"])).pushed == RunEvent.Kind.allCases)
         #expect(try EventPolicy(configuration: Configuration(["MCP_PUSH_EVENTS": "start, END"])).pushed == [.start, .end])
         #expect(throws: ConfigurationError.self) { try EventPolicy(configuration: Configuration(["MCP_PUSH_EVENTS": "finish"])) }
     }

@@ -132,6 +132,27 @@ import Testing
         }
     }
 
+    /// The one-pass escaper against the two regular expressions it replaced, on random mixes of what
+    /// either treats specially.
+    @Test func escapingMatchesTheRegularExpressionsItReplaced() {
+        func reference(_ text: String) -> String {
+            var result = ""
+            var lineStart = true
+            for character in text {
+                if "\\`*_[]<|~".contains(character) || (lineStart && "#>-+=".contains(character)) { result.append("\\") }
+                result.append(character)
+                lineStart = character == "\n" || (lineStart && character == " ")
+            }
+            return result.replacing(/(?m)^(\s*[0-9]+)([.)])/) { "\($0.1)\\\($0.2)" }.replacing(/&(#?[A-Za-z0-9]+;)/) { "\\&\($0.1)" }
+        }
+        let pieces = ["1", "23", ".", ")", " ", "\t", "\n", "&", "#", ";", "amp", "x", "*", "-", "> ", "中", "`", "\\", "1. ", "&#38;", "&lt;"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            #expect(Markdown.escaped(text) == reference(text), "\(text.debugDescription)")
+        }
+    }
+
     /// Whatever the input (marks, brackets, tags, entities, control characters in any mix), Telegram
     /// accepts the HTML, and what it shows holds every word of the plain text.
     @Test func telegramAcceptsTheHTMLOfAnyInput() throws {

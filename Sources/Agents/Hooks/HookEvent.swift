@@ -40,7 +40,7 @@ public struct HookEvent: Sendable, Equatable {
     public var toolInput: JSONValue?
 
     /// The kinds pushed unless `MCP_PUSH_HOOK_EVENTS` says otherwise.
-    public static let pushedByDefault: Set<Kind> = [.finished, .failed, .needsYou]
+    public static let pushedByDefault: [Kind] = [.finished, .failed, .needsYou]
 
     /// The run this session's turns are recorded under (for their durations and history).
     public var runID: String? { sessionID.map { "\(agent.rawValue):\($0)" } }
@@ -159,14 +159,15 @@ public struct HookPolicy: Sendable, Equatable {
     public static let minimumSecondsVariable = "MCP_PUSH_HOOK_MIN_SECONDS"
     public static let deadlineVariable = "MCP_PUSH_HOOK_DEADLINE"
 
-    public var pushed: Set<HookEvent.Kind>
+    /// In declaration order; a list, not a Set (see ``EventPolicy/pushed``).
+    public var pushed: [HookEvent.Kind]
     /// A finished turn shorter than this is not pushed (0: always).
     public var minimumTurn: Duration
     /// The hook returns within this, whatever happens.
     public var deadline: Duration
 
-    public init(pushed: Set<HookEvent.Kind> = HookEvent.pushedByDefault, minimumTurn: Duration = .seconds(60), deadline: Duration = .seconds(5)) {
-        self.pushed = pushed
+    public init(pushed: [HookEvent.Kind] = HookEvent.pushedByDefault, minimumTurn: Duration = .seconds(60), deadline: Duration = .seconds(5)) {
+        self.pushed = HookEvent.Kind.allCases.filter(pushed.contains)
         self.minimumTurn = minimumTurn
         self.deadline = deadline
     }
@@ -177,18 +178,18 @@ public struct HookPolicy: Sendable, Equatable {
             // Permission prompts follow MCP_PUSH_APPROVALS instead.
             let choosable = HookEvent.Kind.allCases.filter { $0 != .turnStarted && $0 != .permission }
             if names.map({ $0.lowercased() }) == ["all"] {
-                pushed = Set(choosable)
+                pushed = choosable
             } else {
-                var kinds: Set<HookEvent.Kind> = []
+                var kinds: [HookEvent.Kind] = []
                 for name in names {
                     guard let kind = HookEvent.Kind(rawValue: name.lowercased()), choosable.contains(kind) else {
                         throw .invalid(
                             Self.eventsVariable,
                             "unknown event \"\(name)\"; use a comma list of \(choosable.map(\.rawValue).joined(separator: ", ")), or all")
                     }
-                    kinds.insert(kind)
+                    kinds.append(kind)
                 }
-                pushed = kinds
+                pushed = HookEvent.Kind.allCases.filter(kinds.contains)
             }
         }
         if let seconds = try configuration.int(Self.minimumSecondsVariable, in: 0...86_400) {

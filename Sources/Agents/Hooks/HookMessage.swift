@@ -1,6 +1,12 @@
 import Foundation
 import PushCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where the agent works: the git repository's name (or the folder's) and the branch, read
 /// from `.git` directly (a hook runs on every turn: no `git` process for this).
 public struct Workspace: Sendable, Equatable {
@@ -12,37 +18,61 @@ public struct Workspace: Sendable, Equatable {
         self.branch = branch
     }
 
+    /// The git repository holding `directory` (its folder name and branch), else the folder's name.
+    /// Paths and files by hand: Foundation's URL and FileManager cost a hook about 2 M instructions of
+    /// run-time type lookups (docs/PERFORMANCE.md).
     public init(directory: String) {
-        var url = URL(fileURLWithPath: directory).standardizedFileURL
-        let folder = url.lastPathComponent.isEmpty ? directory : url.lastPathComponent
-        while true {
-            let git = url.appendingPathComponent(".git").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: git, isDirectory: &isDirectory) {
-                self.init(project: url.lastPathComponent, branch: Self.branch(gitPath: git, isDirectory: isDirectory.boolValue, root: url))
-                return
-            }
-            let parent = url.deletingLastPathComponent()
-            if parent.path == url.path { break }
-            url = parent
+        let components = Self.absoluteComponents(directory)
+        for depth in stride(from: components.count, through: 0, by: -1) {
+            let root = "/" + components[..<depth].joined(separator: "/")
+            let git = (depth == 0 ? "" : root) + "/.git"
+            var info = stat()
+            guard stat(git, &info) == 0 else { continue }
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            self.init(project: components[..<depth].last ?? "/", branch: Self.branch(gitPath: git, isDirectory: isDirectory, root: root))
+            return
         }
-        self.init(project: folder)
+        self.init(project: components.last ?? directory)
+    }
+
+    /// `directory` as absolute path components, `.` and `..` resolved as written (no symbolic links followed).
+    private static func absoluteComponents(_ directory: String) -> [String] {
+        var path = directory
+        if !path.hasPrefix("/"), let here = getcwd(nil, 0) {
+            path = String(cString: here) + "/" + path
+            free(here)
+        }
+        var components: [String] = []
+        for component in path.split(separator: "/") where component != "." {
+            if component == ".." { _ = components.popLast() } else { components.append(String(component)) }
+        }
+        return components
     }
 
     /// `ref: refs/heads/<branch>` in HEAD; a worktree's `.git` file points at its own HEAD.
-    private static func branch(gitPath: String, isDirectory: Bool, root: URL) -> String? {
+    private static func branch(gitPath: String, isDirectory: Bool, root: String) -> String? {
         var directory = gitPath
         if !isDirectory {
-            guard let link = try? String(contentsOfFile: gitPath, encoding: .utf8),
-                let line = link.split(whereSeparator: \.isNewline).first, line.hasPrefix("gitdir:")
+            guard let link = smallFile(gitPath), let line = link.split(whereSeparator: \.isNewline).first, line.hasPrefix("gitdir:")
             else { return nil }
-            let target = line.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespaces)
-            directory = target.hasPrefix("/") ? target : root.appendingPathComponent(target).path
+            let target = String(line.dropFirst("gitdir:".count)).trimmingWhitespace()
+            directory = target.hasPrefix("/") ? target : root + "/" + target
         }
-        guard let head = try? String(contentsOfFile: "\(directory)/HEAD", encoding: .utf8) else { return nil }
-        let text = head.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let head = smallFile("\(directory)/HEAD") else { return nil }
+        let text = head.trimmingWhitespace()
         guard text.hasPrefix("ref: refs/heads/") else { return nil }  // detached: no branch to name
         return String(text.dropFirst("ref: refs/heads/".count))
+    }
+
+    /// The first 4 KiB of a file as text (HEAD and a worktree's `.git` are a line each).
+    private static func smallFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = read(descriptor, &bytes, bytes.count)
+        guard count > 0 else { return nil }
+        return String(decoding: bytes[..<count], as: UTF8.self)
     }
 }
 
@@ -106,7 +136,8 @@ public enum HookMessage {
 
     /// The first few non-blank lines, cut at a word boundary with an ellipsis when longer.
     static func excerpt(_ text: String) -> String {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // trimmingWhitespace, not Foundation's trimmingCharacters(in:): its first use costs a hook 1.3 M instructions.
+        let lines = text.split(whereSeparator: \.isNewline).map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
         var kept = Array(lines.prefix(excerptLines)).joined(separator: "\n")
         var cut = lines.count > excerptLines
         if kept.count > excerptCharacters {

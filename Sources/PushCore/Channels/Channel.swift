@@ -124,6 +124,6 @@ extension ChannelDescriptor {
         for name in variables.map(\.name) + [baseURLVariable] {
             identity += "\u{0}\(name)=\(configuration.raw(name) ?? "")"
         }
-        return "\(id):" + Store.hex(SHA256.hash(data: Data(identity.utf8)).prefix(16))
+        return "\(id):" + Store.hex(SHA256.hash(data: Array(identity.utf8)).prefix(16))
     }
 }

@@ -38,19 +38,37 @@ package enum Markdown {
     /// render Markdown (ServerChan) when the message is plain text: marks anywhere, block marks at a
     /// line's start, and `&` only where it would start an entity, so most text is left as it was.
     package static func escaped(_ text: String) -> String {
+        // One pass by hand: the two regular expressions this took before cost a hook 2.3 M instructions
+        // (Swift's Regex builds its program on first use; docs/PERFORMANCE.md).
+        let characters = Array(text)
         var result = ""
         result.reserveCapacity(text.utf8.count)
-        var lineStart = true
-        for character in text {
-            if "\\`*_[]<|~".contains(character) || (lineStart && "#>-+=".contains(character)) {
+        var lineStart = true  // only spaces since the line began
+        var numberAtLineStart = false  // digits (after blanks) since the line began: "1." would open a list
+        var blanksAtLineStart = true
+        for (index, character) in characters.enumerated() {
+            if "\\`*_[]<|~".contains(character) || (lineStart && "#>-+=".contains(character))
+                || (numberAtLineStart && (character == "." || character == ")"))
+                || (character == "&" && startsEntity(characters, after: index))
+            {
                 result.append("\\")
             }
             result.append(character)
+            let isDigit = character.isASCII && character.isNumber
+            numberAtLineStart = isDigit && (numberAtLineStart || blanksAtLineStart)
+            blanksAtLineStart = character.isNewline || (blanksAtLineStart && character.isWhitespace)
             lineStart = character == "\n" || (lineStart && character == " ")
         }
-        // "1. " at a line's start would become a numbered list, "&amp;" an ampersand.
-        return result.replacing(/(?m)^(\s*\d+)([.)])/) { "\($0.1)\\\($0.2)" }
-            .replacing(/&(#?[A-Za-z0-9]+;)/) { "\\&\($0.1)" }
+        return result
+    }
+
+    /// Whether `&` at `index` starts what HTML reads as an entity: `&name;` or `&#123;`.
+    private static func startsEntity(_ characters: [Character], after index: Int) -> Bool {
+        var next = index + 1
+        if next < characters.endIndex, characters[next] == "#" { next += 1 }
+        let nameStart = next
+        while next < characters.endIndex, characters[next].isASCII, characters[next].isLetter || characters[next].isNumber { next += 1 }
+        return next > nameStart && next < characters.endIndex && characters[next] == ";"
     }
 }
 

@@ -102,7 +102,7 @@ public enum Store {
         var key = [message.title, message.body, (channels ?? []).sorted().joined(separator: ",")].joined(separator: "\u{0}")
         // Another link is another message (the same words may lead to two questions' pages).
         if let url = message.url { key += "\u{0}" + url }
-        return hex(SHA256.hash(data: Data(key.utf8)))
+        return hex(SHA256.hash(data: Array(key.utf8)))  // not Data(_:), whose generic init costs a run-time cast
     }
 
     /// Lower-case hex, without `String(format:)`, which costs more than the hash itself.
