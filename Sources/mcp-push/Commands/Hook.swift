@@ -137,12 +137,13 @@ struct Hook: AsyncParsableCommand {
         let message = HookMessage.message(for: event, workspace: event.cwd.map(Workspace.init(directory:)), turn: turn)
         // Written ahead and handed to a background process: the agent's turn never waits on a
         // service (docs/AGENTS.md). Only without the shared store is it sent here, within the deadline.
+        var sent: DispatchResult?
         do {
-            _ = try await notifier.send(title: message.title, content: message.body, runID: runID, handOver: true, level: message.level, format: message.format)
+            sent = try await notifier.send(title: message.title, content: message.body, runID: runID, handOver: true, level: message.level, format: message.format)
         } catch {
             complain("\(event.agent.rawValue) hook: \(error.description)")
         }
-        await runtime.handOverOutbox()
+        await runtime.handOverOutbox(after: sent)
         await notifier.shutdown()
     }
 
@@ -166,8 +167,8 @@ struct Hook: AsyncParsableCommand {
             var waiting = event
             waiting.text = "\(event.toolName ?? "A tool") \(preview)"
             let message = HookMessage.message(for: waiting, workspace: workspace, turn: nil)
-            _ = try? await notifier.send(title: message.title, content: message.body, runID: event.runID, handOver: true, level: message.level, format: message.format)
-            await runtime.handOverOutbox()
+            let sent = try? await notifier.send(title: message.title, content: message.body, runID: event.runID, handOver: true, level: message.level, format: message.format)
+            await runtime.handOverOutbox(after: sent)
             return
         }
         var shown = event
