@@ -17,7 +17,9 @@ public final class MCPConnection: Sendable {
 
     private struct State {
         var era: Era
-        var running: [RequestID: Task<Void, Never>] = [:]
+        // A list: a few requests at a time, and a dictionary's first use costs a run-time conformance
+        // lookup on the way to the first answer (docs/PERFORMANCE.md).
+        var running: [(id: RequestID, task: Task<Void, Never>)] = []
         var cancelled: Set<RequestID> = []
         var unfinished = 0
     }
@@ -223,7 +225,7 @@ public final class MCPConnection: Sendable {
         // 2025-11-25 basic/utilities/cancellation: the request is stopped and not answered. The handler's
         // work sees a cancelled task (mcp-push queues what it had not delivered).
         let task = state.withLock { state -> Task<Void, Never>? in
-            guard let task = state.running[id] else { return nil }
+            guard let task = state.running.last(where: { $0.id == id })?.task else { return nil }
             state.cancelled.insert(id)
             return task
         }
@@ -242,7 +244,10 @@ public final class MCPConnection: Sendable {
                 await work.run()
                 self.finish(work.id)
             }
-            if let id = work.id { state.running[id] = task }
+            if let id = work.id {
+                state.running.removeAll { $0.id == id }
+                state.running.append((id, task))
+            }
         }
     }
 
@@ -250,7 +255,7 @@ public final class MCPConnection: Sendable {
         state.withLock { state in
             state.unfinished -= 1
             guard let id else { return }
-            state.running[id] = nil
+            state.running.removeAll { $0.id == id }
             state.cancelled.remove(id)
         }
     }

@@ -54,7 +54,7 @@ public struct HTTPRequestSpec: Sendable {
         HTTPRequestSpec(
             url: url,
             headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")] + headers,
-            body: Data(PercentEncoding.form(fields).utf8))
+            body: Data(utf8: PercentEncoding.form(fields)))
     }
 }
 
@@ -99,7 +99,9 @@ public final class HTTPService: Sendable {
     static let maximumAnswerSize = 1 << 20
 
     private struct State {
-        var clients: [HTTPProxy?: HTTPClient] = [:]
+        /// One client per proxy (usually just the direct one): a list, since a dictionary keyed by an
+        /// optional costs two run-time conformance lookups on the way to the first delivery.
+        var clients: [(proxy: HTTPProxy?, client: HTTPClient)] = []
         /// After ``shutdown()``, ``prepare()`` creates nothing (a client created then would never be closed).
         var isShutDown = false
     }
@@ -188,7 +190,7 @@ public final class HTTPService: Sendable {
         let all = state.withLock { state in
             state.isShutDown = true
             defer { state.clients.removeAll() }
-            return Array(state.clients.values)
+            return state.clients.map(\.client)
         }
         for client in all {
             try? await client.shutdown()
@@ -200,9 +202,9 @@ public final class HTTPService: Sendable {
     }
 
     private static func client(for proxy: HTTPProxy?, in state: inout State) -> HTTPClient {
-        if let existing = state.clients[proxy] { return existing }
+        if let existing = state.clients.first(where: { $0.proxy == proxy }) { return existing.client }
         let client = makeClient(proxy: proxy)
-        state.clients[proxy] = client
+        state.clients.append((proxy, client))
         return client
     }
 
