@@ -40,16 +40,18 @@ package enum Markdown {
     package static func escaped(_ text: String) -> String {
         // One pass by hand: the two regular expressions this took before cost a hook 2.3 M instructions
         // (Swift's Regex builds its program on first use; docs/PERFORMANCE.md).
-        let characters = Array(text)
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var lineStart = true  // only spaces since the line began
         var numberAtLineStart = false  // digits (after blanks) since the line began: "1." would open a list
         var blanksAtLineStart = true
-        for (index, character) in characters.enumerated() {
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            let next = text.index(after: index)
             if "\\`*_[]<|~".contains(character) || (lineStart && "#>-+=".contains(character))
                 || (numberAtLineStart && (character == "." || character == ")"))
-                || (character == "&" && startsEntity(characters, after: index))
+                || (character == "&" && startsEntity(text[next...]))
             {
                 result.append("\\")
             }
@@ -58,17 +60,18 @@ package enum Markdown {
             numberAtLineStart = isDigit && (numberAtLineStart || blanksAtLineStart)
             blanksAtLineStart = character.isNewline || (blanksAtLineStart && character.isWhitespace)
             lineStart = character == "\n" || (lineStart && character == " ")
+            index = next
         }
         return result
     }
 
-    /// Whether `&` at `index` starts what HTML reads as an entity: `&name;` or `&#123;`.
-    private static func startsEntity(_ characters: [Character], after index: Int) -> Bool {
-        var next = index + 1
-        if next < characters.endIndex, characters[next] == "#" { next += 1 }
-        let nameStart = next
-        while next < characters.endIndex, characters[next].isASCII, characters[next].isLetter || characters[next].isNumber { next += 1 }
-        return next > nameStart && next < characters.endIndex && characters[next] == ";"
+    /// Whether what follows an `&` makes HTML read it as an entity: `name;` or `#123;`. Each `&` looks at
+    /// its own run of letters and digits only, so the whole text is read about twice at most.
+    private static func startsEntity(_ rest: Substring) -> Bool {
+        var rest = rest
+        if rest.first == "#" { rest = rest.dropFirst() }
+        let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        return !name.isEmpty && rest.dropFirst(name.count).first == ";"
     }
 }
 
