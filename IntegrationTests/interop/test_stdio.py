@@ -288,3 +288,36 @@ def test_notify_send_markdown_reaches_a_service_without_markdown_as_plain_text(b
     assert first["body"]["body"] == "Deployed v2.1 to prod; see the log (https://ci.example/42).\n\n• first_step 中文\n• 2 * 3 < 7"
     assert second["body"]["body"] == markdown, "text arrives exactly as sent"
     assert bad.is_error and "'format' must be text or markdown, got 'html'" in bad.structured_content["message"]
+
+
+def test_an_idle_server_gives_back_the_code_pages_start_up_touched_and_still_works(binary, bark, bark_env):
+    """Two seconds after start the server unmaps the code start-up read (it stays in the page cache): an agent's
+    session holds the server for hours. The next call maps back what it uses and works as before."""
+    import time
+
+    process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env={**os.environ, **bark_env})
+
+    def call(message: dict) -> dict:
+        process.stdin.write((json.dumps(message) + "\n").encode())
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())
+
+    def resident_file_kib() -> int:
+        status = open(f"/proc/{process.pid}/status").read()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("RssFile:")))
+
+    try:
+        call(initialize("2025-06-18"))
+        time.sleep(0.5)
+        started = resident_file_kib()
+        time.sleep(3)
+        idle = resident_file_kib()
+        assert idle < started * 0.8, f"file-backed resident memory {started} KiB after start, {idle} KiB idle"
+        answer = call({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": {"name": "notify_send", "arguments": {"title": "after idle", "content": "still here"}}})
+        assert answer["result"]["structuredContent"]["status"] == "success"
+        assert [r["body"]["title"] for r in bark.requests] == ["after idle"]
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=20) == 0

@@ -103,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         _ runtime: Runtime, transport: String, _ serve: (PushServer) async throws -> Void
     ) async throws {
         let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
+        StartupPages.release()
         var failed = false
         do {
             try await serve(PushServer(notifier: runtime.notifier, approver: try Approver(configuration: runtime.configuration, notifier: runtime.notifier, logger: runtime.logger)))
