@@ -127,32 +127,22 @@ import Testing
 
     @Test func theLevelChoosesChannelsUnlessTheCallNamesThem() async throws {
         let barkTitles = Mutex<[String]>([])
-        let webhookTitles = Mutex<[String]>([])
-        try await FakeService.with({ request in
+        let bark: FakeService.Handler = { request in
             barkTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
             return .raw(OutboxTests.barkSuccess)
-        }) { bark in
-            try await FakeService.with({ request in
-                webhookTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
-                return .json(["ok": true])
-            }) { hook in
-                let notifier = try Notifier(configuration: Configuration([
-                    "BARK_PUSH": OutboxTests.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL,
-                    "WEBHOOK_URL": hook.baseURL + "/hook", "WEBHOOK_METHOD": "POST", "WEBHOOK_BODY": "title: $title",
-                    "MCP_PUSH_ROUTES": "critical=bark", "MCP_PUSH_LEVEL_WEBHOOK": "warning", "MCP_PUSH_DEDUP_SECONDS": "0",
-                ]))
-                let critical = try await notifier.send(title: "c", content: "x", level: .critical)
-                #expect(critical.results.map(\.channel) == ["bark"])
-                let warning = try await notifier.send(title: "w", content: "x", level: .warning)
-                #expect(Set(warning.results.map(\.channel)) == ["bark", "webhook"])
-                let info = try await notifier.send(title: "i", content: "x")
-                #expect(info.results.map(\.channel) == ["bark"])  // the webhook waits for warning and up
-                let named = try await notifier.send(title: "n", content: "x", channels: ["webhook"])
-                #expect(named.results.map(\.channel) == ["webhook"] && named.status == .success)  // named channels win
-                await notifier.shutdown()
-                #expect(barkTitles.withLock { $0 } == ["c", "w", "i"])
-                #expect(webhookTitles.withLock { $0 }.sorted() == ["n", "⚠️ w"])
-            }
+        }
+        try await withBarkAndWebhook(bark, settings: ["MCP_PUSH_ROUTES": "critical=bark", "MCP_PUSH_LEVEL_WEBHOOK": "warning"]) { notifier, webhookTitles in
+            let critical = try await notifier.send(title: "c", content: "x", level: .critical)
+            #expect(critical.results.map(\.channel) == ["bark"])
+            let warning = try await notifier.send(title: "w", content: "x", level: .warning)
+            #expect(Set(warning.results.map(\.channel)) == ["bark", "webhook"])
+            let info = try await notifier.send(title: "i", content: "x")
+            #expect(info.results.map(\.channel) == ["bark"])  // the webhook waits for warning and up
+            let named = try await notifier.send(title: "n", content: "x", channels: ["webhook"])
+            #expect(named.results.map(\.channel) == ["webhook"] && named.status == .success)  // named channels win
+            await notifier.shutdown()
+            #expect(barkTitles.withLock { $0 } == ["c", "w", "i"])
+            #expect(webhookTitles().sorted() == ["n", "⚠️ w"])
         }
     }
 
@@ -169,39 +159,53 @@ import Testing
 @Suite struct FallbackTests {
     @Test func fallbackChannelsGetWhatEveryOtherChannelFailedToDeliver() async throws {
         let barkAnswer = Mutex((status: 400, body: #"{"code":400,"message":"failed to get device token: failed to get [x] device token from database","timestamp":1732406400}"#))
-        let webhookTitles = Mutex<[String]>([])
-        try await FakeService.with({ _ in
+        let bark: FakeService.Handler = { _ in
             let (status, body) = barkAnswer.withLock { $0 }
             return .raw(body, status: status)
-        }) { bark in
-            try await FakeService.with({ request in
-                webhookTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
-                return .json(["ok": true])
-            }) { hook in
-                let notifier = try Notifier(configuration: Configuration([
-                    "BARK_PUSH": OutboxTests.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL, "MCP_PUSH_RETRIES": "0",
-                    "WEBHOOK_URL": hook.baseURL + "/hook", "WEBHOOK_METHOD": "POST", "WEBHOOK_BODY": "title: $title",
-                    "MCP_PUSH_FALLBACK": "webhook", "MCP_PUSH_DEDUP_SECONDS": "0", "MCP_PUSH_TIMEOUT": "1", "MCP_PUSH_DEADLINE": "1.5",
-                ]), store: .directory(try OutboxTests.temporaryDirectory()))
-                // Bark refuses for good: the fallback delivers, and the result says both.
-                let failed = try await notifier.send(title: "first", content: "x")
-                #expect(failed.results.map(\.channel) == ["bark", "webhook"])
-                #expect(failed.status == .partialSuccess && failed.message.contains("Fell back to webhook"))
-                // Bark delivers: the fallback stays quiet.
-                barkAnswer.withLock { $0 = (200, OutboxTests.barkSuccess) }
-                let delivered = try await notifier.send(title: "second", content: "x")
-                #expect(delivered.results.map(\.channel) == ["bark"] && delivered.status == .success)
-                // Bark is down (503: queued for a retry): not a failure for good, so no fallback.
-                barkAnswer.withLock { $0 = (503, "<html>503</html>") }
-                let queued = try await notifier.send(title: "third", content: "x")
-                #expect(queued.results.map(\.channel) == ["bark"] && queued.status == .queued)
-                // Named channels are sent as named.
-                barkAnswer.withLock { $0 = (400, #"{"code":400,"message":"bad"}"#) }
-                let named = try await notifier.send(title: "fourth", content: "x", channels: ["bark"])
-                #expect(named.results.map(\.channel) == ["bark"])
-                await notifier.shutdown()
-                #expect(webhookTitles.withLock { $0 } == ["first"])
-            }
+        }
+        let settings = ["MCP_PUSH_RETRIES": "0", "MCP_PUSH_FALLBACK": "webhook", "MCP_PUSH_TIMEOUT": "1", "MCP_PUSH_DEADLINE": "1.5"]
+        try await withBarkAndWebhook(bark, settings: settings, store: .directory(try OutboxTests.temporaryDirectory())) { notifier, webhookTitles in
+            // Bark refuses for good: the fallback delivers, and the result says both.
+            let failed = try await notifier.send(title: "first", content: "x")
+            #expect(failed.results.map(\.channel) == ["bark", "webhook"])
+            #expect(failed.status == .partialSuccess && failed.message.contains("Fell back to webhook"))
+            // Bark delivers: the fallback stays quiet.
+            barkAnswer.withLock { $0 = (200, OutboxTests.barkSuccess) }
+            let delivered = try await notifier.send(title: "second", content: "x")
+            #expect(delivered.results.map(\.channel) == ["bark"] && delivered.status == .success)
+            // Bark is down (503: queued for a retry): not a failure for good, so no fallback.
+            barkAnswer.withLock { $0 = (503, "<html>503</html>") }
+            let queued = try await notifier.send(title: "third", content: "x")
+            #expect(queued.results.map(\.channel) == ["bark"] && queued.status == .queued)
+            // Named channels are sent as named.
+            barkAnswer.withLock { $0 = (400, #"{"code":400,"message":"bad"}"#) }
+            let named = try await notifier.send(title: "fourth", content: "x", channels: ["bark"])
+            #expect(named.results.map(\.channel) == ["bark"])
+            await notifier.shutdown()
+            #expect(webhookTitles() == ["first"])
+        }
+    }
+}
+
+/// A Bark answering as `bark` says, a webhook that records the titles it gets, and a notifier sending to
+/// both with `settings` on top: what the level and fallback tests share.
+private func withBarkAndWebhook(
+    _ bark: @escaping FakeService.Handler, settings: [String: String], store: Notifier.StoreLocation = .memory,
+    _ body: @Sendable (Notifier, _ webhookTitles: @Sendable () -> [String]) async throws -> Void
+) async throws {
+    let webhookTitles = Mutex<[String]>([])
+    try await FakeService.with(bark) { bark in
+        try await FakeService.with({ request in
+            webhookTitles.withLock { $0.append(request.json?["title"]?.string ?? "") }
+            return .json(["ok": true])
+        }) { hook in
+            let notifier = try Notifier(
+                configuration: Configuration(
+                    [
+                        "BARK_PUSH": OutboxTests.barkKey, "MCP_PUSH_BARK_BASE_URL": bark.baseURL, "WEBHOOK_URL": hook.baseURL + "/hook",
+                        "WEBHOOK_METHOD": "POST", "WEBHOOK_BODY": "title: $title", "MCP_PUSH_DEDUP_SECONDS": "0",
+                    ].merging(settings) { $1 }), store: store)
+            try await body(notifier, { webhookTitles.withLock { $0 } })
         }
     }
 }
