@@ -81,8 +81,7 @@ extension Runtime {
     /// Starts the background flusher when something this configuration can send still waits:
     /// what `sent` just handed over (known without asking the store), or anything due there.
     func handOverOutbox(after sent: DispatchResult? = nil) async {
-        let handedOver = sent?.results.contains { if case .queued(_, _, .handedOver, _) = $0.outcome { true } else { false } } ?? false
-        if !handedOver {
+        if sent?.results.contains(where: \.handedOver) != true {
             guard await notifier.hasSendableOutboxItems() else { return }
         }
         if BackgroundFlusher.spawn() {

@@ -105,6 +105,12 @@ public struct ChannelResult: Sendable, Equatable {
         return false
     }
 
+    /// Left, due now, for a background process to send (a hook's message).
+    public var handedOver: Bool {
+        if case .queued(_, _, .handedOver, _) = outcome { return true }
+        return false
+    }
+
     /// The reason it did not deliver; for a queued delivery, also when it goes out.
     public var error: String? {
         switch outcome {

@@ -118,23 +118,6 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
         case channel, title, ok, queued, statusCode = "status_code", error, attempts
         case durationMilliseconds = "duration_ms", at, source
     }
-
-    init(
-        channel: String, title: String?, ok: Bool, queued: Bool, statusCode: Int?, error: String?, attempts: Int, durationMilliseconds: Int,
-        at: Date, source: DeliverySource
-    ) {
-        self.channel = channel
-        self.title = title
-        self.ok = ok
-        self.queued = queued
-        self.statusCode = statusCode
-        self.error = error
-        self.attempts = attempts
-        self.durationMilliseconds = durationMilliseconds
-        self.at = at
-        self.source = source
-    }
-
 }
 
 /// Where a delivery in the history was made.
@@ -215,26 +198,6 @@ package struct OutboxItem: Sendable, Equatable {
     public var claimedUntil: Date?
     public var attempts: Int
     public var lastError: String?
-
-    init(
-        id: Int64, channel: ChannelID, target: String?, message: Message, notificationID: Int64?, reason: QueueReason, createdAt: Date,
-        nextAttemptAt: Date, expiresAt: Date?, expiredAt: Date?, claimedUntil: Date?, attempts: Int, lastError: String?
-    ) {
-        self.id = id
-        self.channel = channel
-        self.target = target
-        self.message = message
-        self.notificationID = notificationID
-        self.reason = reason
-        self.createdAt = createdAt
-        self.nextAttemptAt = nextAttemptAt
-        self.expiresAt = expiresAt
-        self.expiredAt = expiredAt
-        self.claimedUntil = claimedUntil
-        self.attempts = attempts
-        self.lastError = lastError
-    }
-
 }
 
 /// A channel of this process that can send outbox items: the items for its fingerprint.
@@ -276,22 +239,6 @@ public struct RunRecord: Sendable, Equatable, Codable {
         case finishedAt = "finished_at", outcome, lastProgress = "last_progress", lastMessage = "last_message"
         case updatedAt = "updated_at"
     }
-
-    init(
-        runID: String, firstEvent: String, lastEvent: String, startedAt: Date?, finishedAt: Date?, outcome: String?, lastProgress: Double?,
-        lastMessage: String?, updatedAt: Date
-    ) {
-        self.runID = runID
-        self.firstEvent = firstEvent
-        self.lastEvent = lastEvent
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.outcome = outcome
-        self.lastProgress = lastProgress
-        self.lastMessage = lastMessage
-        self.updatedAt = updatedAt
-    }
-
 }
 
 public struct EventRecord: Sendable, Equatable, Codable {
