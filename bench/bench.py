@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import pathlib
@@ -172,13 +173,16 @@ class Session:
         self.started = time.perf_counter()
         self.process = subprocess.Popen([binary, "--transport", "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env, bufsize=0)
+        # Unbuffered stdin (each request leaves at once); buffered stdout: `readline` on the raw pipe
+        # reads one byte per system call, which made the client, not mcp-push, the pipelined run's cost.
+        self.answers = io.BufferedReader(self.process.stdout, buffer_size=1 << 16)
         self.next_id = 0
 
     def write(self, message: dict) -> None:
         self.process.stdin.write((json.dumps(message) + "\n").encode())
 
     def read(self) -> dict:
-        line = self.process.stdout.readline()
+        line = self.answers.readline()
         if not line:
             raise RuntimeError("mcp-push closed stdout")
         return json.loads(line)

@@ -35,8 +35,8 @@ extension SQLiteStore {
     package func record(
         _ result: DispatchResult, title: String, runID: String? = nil, notificationID: Int64? = nil,
         rememberingDigest digest: String? = nil, settling settlements: [(item: Int64, OutboxSettlement)] = [], at: Date = Date()
-    ) throws -> Int64 {
-        try database.write { db in
+    ) async throws -> Int64 {
+        try await groupCommit.write { db in
             if let digest { try Self.remember(digest, in: db, at: at) }
             let id: Int64
             if let notificationID {
@@ -73,8 +73,8 @@ extension SQLiteStore {
     package func beginCall(
         _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, owner: String, lease: Duration, expiresAt: Date,
         now: Date = Date()
-    ) throws -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)]) {
-        try exclusive { db in
+    ) async throws -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)]) {
+        try await groupCommit.write { db in
             let notificationID = try Self.insertNotification(
                 db, title: title, runID: runID, status: "sending", message: "being sent", at: now)
             var items: [ChannelID: (item: Int64, admission: Admission)] = [:]
@@ -104,8 +104,8 @@ extension SQLiteStore {
 
     /// Records a delivery made later by the outbox, under the notification it belongs to, and
     /// settles the item, in one transaction.
-    package func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, settlement: OutboxSettlement, at: Date = Date()) throws {
-        try database.write { db in
+    package func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, settlement: OutboxSettlement, at: Date = Date()) async throws {
+        try await groupCommit.write { db in
             if settlement == .remove {
                 try Self.insertDelivery(db, result, notificationID: item.notificationID, at: at, source: .outbox)
             }

@@ -5,8 +5,8 @@ extension SQLiteStore {
     /// Records `event` and returns the run as it stood before it: when it started and
     /// its last progress, which the `end` push reports.
     @discardableResult
-    package func record(_ event: RunEvent) throws -> RunRecord? {
-        try exclusive { db in
+    package func record(_ event: RunEvent) async throws -> RunRecord? {
+        try await groupCommit.write { db in
             let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM run WHERE run_id = ?"), arguments: [event.runID])
                 .map(RunRecord.init)
             let at = event.timestamp.timeIntervalSince1970

@@ -12,6 +12,8 @@ import Synchronization
 /// this process and ``problem`` says why, so results can say that history was not kept.
 public final class SQLiteStore: StateStore {
     let database: any DatabaseWriter
+    /// The per-call writes, committed together when calls run concurrently.
+    let groupCommit: GroupCommit
     /// Why the store is in memory although a file was wanted (nil when all is well).
     public let problem: String?
     /// The shared file; nil for a store in memory.
@@ -22,6 +24,7 @@ public final class SQLiteStore: StateStore {
 
     private init(database: any DatabaseWriter, path: String?, problem: String?) {
         self.database = database
+        self.groupCommit = GroupCommit(database)
         self.path = path
         self.problem = problem
     }
