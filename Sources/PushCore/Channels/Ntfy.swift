@@ -18,7 +18,6 @@ public struct Ntfy: Channel {
         // Longer messages would become attachments.
         maximumLength: .bytes(4096), carriesLinks: true, carriesLevels: true, rendersMarkdown: true)
 
-    static var topicPattern: Regex<Substring> { /^[-_A-Za-z0-9]{1,64}$/ }
     static let priorityNames = ["min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5]
     /// ntfy's rate-limit codes: too many requests, daily message quota.
     static let rateLimitCodes: Set<Int> = [42901, 42908]
@@ -39,7 +38,7 @@ public struct Ntfy: Channel {
         if configuration["NTFY_TOPIC"] == nil { missing.append("NTFY_TOPIC") }
         if token == nil, (user == nil) != (password == nil) { missing.append(user == nil ? "NTFY_USERNAME" : "NTFY_PASSWORD") }
         guard missing.isEmpty, let topic = configuration["NTFY_TOPIC"] else { throw .missing(missing) }
-        guard topic.wholeMatch(of: Self.topicPattern) != nil else {
+        guard topic.isWord(lengths: 1...64) else {
             throw .invalid("NTFY_TOPIC", "a topic is 1 to 64 letters, digits, - or _ (no URL, no slash)")
         }
         self.topic = topic
@@ -103,7 +102,7 @@ public struct Ntfy: Channel {
         var delivery = judge(answer)
         let answered = answer.json
         // The id goes back in a header: only the letters and digits ntfy's ids are made of.
-        delivery.messageID = message.replacing ?? answered?["id"]?.string.flatMap { $0.wholeMatch(of: /[A-Za-z0-9_-]{1,64}/) == nil ? nil : $0 }
+        delivery.messageID = message.replacing ?? answered?["id"]?.string.flatMap { $0.isWord(lengths: 1...64) ? $0 : nil }
         // Older servers ignore the sequence id and publish a new notification; their answer has none.
         delivery.edited = delivery.ok && message.replacing != nil && answered?["sequence_id"]?.string == message.replacing
         return delivery

@@ -12,7 +12,12 @@ public struct ServerChan: Channel {
         ],
         maximumLength: .bytes(32000), rendersMarkdown: true)
 
-    static var serverChan3Key: Regex<(Substring, Substring)> { /^sctp(\d+)t/ }
+    /// A ServerChan³ key, `sctp{uid}t...`: the uid names the user's host.
+    static func serverChan3User(_ key: String) -> Substring? {
+        guard key.hasPrefix("sctp") else { return nil }
+        let uid = key.dropFirst(4).prefix { $0.isASCII && $0.isNumber }
+        return !uid.isEmpty && key.dropFirst(4 + uid.count).hasPrefix("t") ? uid : nil
+    }
     /// Turbo cuts longer titles; ServerChan³ documents no limit.
     static let turboTitleLimit = 32
 
@@ -24,9 +29,9 @@ public struct ServerChan: Channel {
         guard let key = configuration["PUSH_KEY"] else { return nil }
         self.key = key
         let encodedKey = PercentEncoding.encode(key)
-        if let match = key.firstMatch(of: Self.serverChan3Key) {
+        if let uid = Self.serverChan3User(key) {
             isTurbo = false
-            endpoint = try configuration.baseURL(for: Self.descriptor, default: "https://\(match.1).push.ft07.com") + "/send/\(encodedKey).send"
+            endpoint = try configuration.baseURL(for: Self.descriptor, default: "https://\(uid).push.ft07.com") + "/send/\(encodedKey).send"
         } else {
             isTurbo = true
             endpoint = try configuration.baseURL(for: Self.descriptor) + "/\(encodedKey).send"

@@ -20,7 +20,10 @@ public struct Telegram: Channel {
         maximumLength: .utf16(4096), carriesLinks: true, maximumParts: 4, rendersMarkdown: true)
 
     /// What BotFather hands out: the bot's numeric id, a colon, then the secret part.
-    static var tokenPattern: Regex<Substring> { /^[0-9]+:[A-Za-z0-9_-]+$/ }
+    static func isToken(_ token: String) -> Bool {
+        guard let colon = token.firstIndex(of: ":") else { return false }
+        return token[..<colon].isDigits && token[token.index(after: colon)...].isWord()
+    }
 
     package let apiBase: String
     package let token: String
@@ -33,7 +36,7 @@ public struct Telegram: Channel {
         let chatID = configuration["TG_USER_ID"]
         let missing = [("TG_BOT_TOKEN", token), ("TG_USER_ID", chatID)].filter { $0.1 == nil }.map(\.0)
         guard let token, let chatID else { throw .missing(missing) }
-        guard token.wholeMatch(of: Self.tokenPattern) != nil else {
+        guard Self.isToken(token) else {
             throw .invalid("TG_BOT_TOKEN", "expected the token @BotFather gave, like 123456789:AAE... (without a bot prefix or URL)")
         }
         self.token = token
