@@ -229,13 +229,15 @@ public final class Notifier: Sendable {
         let outbox = await outbox
         var dispatches = [
             await dispatcher.dispatch(
-                message, to: channels, outbox: outbox, runID: runID, progress: progress, handOver: handOver, editing: thread ?? [:])
+                message, to: channels, outbox: outbox, runID: runID, progress: progress, handOver: handOver, digest: digest,
+                editing: thread ?? [:])
         ]
         var result = dispatches[0].result
         // Every chosen channel failed for good (nothing delivered, nothing waiting): the fallback channels get it.
         let backups = channels == nil ? dispatcher.fallback(after: result.results) : []
         if !backups.isEmpty, result.status == .error, !result.results.isEmpty, result.results.allSatisfy({ !$0.ok && !$0.queued }) {
-            let second = await dispatcher.dispatch(message, to: backups, outbox: outbox, runID: runID, progress: progress, handOver: handOver)
+            let second = await dispatcher.dispatch(
+                message, to: backups, outbox: outbox, runID: runID, progress: progress, handOver: handOver, digest: digest)
             dispatches.append(second)
             var combined = Dispatcher.summarize(result.results + second.result.results)
             combined.message += " Fell back to \(backups.joined(separator: ", ")) (\(Routing.fallbackVariable)) after the others failed."
@@ -254,7 +256,7 @@ public final class Notifier: Sendable {
         }
         do {
             let reached = result.results.contains(where: { $0.ok || $0.queued })
-            for dispatch in dispatches where !dispatch.result.results.isEmpty {
+            for dispatch in dispatches where !dispatch.result.results.isEmpty && !dispatch.recorded {
                 _ = try await store.record(
                     dispatch.result, title: message.title, runID: runID, notificationID: dispatch.notificationID,
                     rememberingDigest: reached ? digest : nil, settling: dispatch.settlements)

@@ -70,6 +70,8 @@ struct Dispatcher: Sendable {
         var result: DispatchResult
         var notificationID: Int64?
         var settlements: [(item: Int64, OutboxSettlement)] = []
+        /// Already in the history (a hand-over records itself as it writes ahead).
+        var recorded = false
     }
 
     /// One channel's attempts, for the outbox worker: no retries, one attempt's time.
@@ -86,9 +88,10 @@ struct Dispatcher: Sendable {
     /// `handOver`: no attempt here; each delivery written ahead waits, due now, for a background
     /// process (when the store is the shared file; otherwise it is sent here as usual).
     /// `editing`: the run's messages, by target, that this message replaces where the service can edit.
+    /// `digest`: remembered for duplicate detection by a hand-over, which records itself.
     func dispatch(
         _ message: Message, to requested: [ChannelID]? = nil, outbox: Outbox, runID: String? = nil, progress: Progress? = nil,
-        handOver: Bool = false, editing: [String: String] = [:]
+        handOver: Bool = false, digest: String? = nil, editing: [String: String] = [:]
     ) async -> Dispatch {
         if settings.skippedTitles.contains(message.title.trimmingWhitespace()) {
             return Dispatch(result: .skipped(.skipTitle, "Not pushed: the title is listed in SKIP_PUSH_TITLE."))
@@ -167,22 +170,53 @@ struct Dispatcher: Sendable {
             if !outbox.isWorked { target.rateLimits = [] }
             return Store.PlannedDelivery(target: target, message: message)
         }
+        // Handed over (a hook): nothing is sent here, so the write-ahead is the record too. Without the
+        // shared store (or when it fails) the message is sent here, as any call's.
+        let deliveries = Array(zip(targets, fitted))
+        if handOver && outbox.store.isPersistent,
+            let handed = await outbox.handOver(
+                planned, title: message.title, runID: runID, digest: digest,
+                outcome: { [self, message, heldUntil, unavailable, note] items in
+                    let waiting = deliveries.compactMap { channel, fitted in
+                        waitingOutcome(of: channel, planned: items[channel.id], handOver: true, heldUntil: heldUntil).map {
+                            var outcome = $0
+                            outcome.result.truncated = Self.isCut(fitted, from: message, for: channel)
+                            return outcome
+                        }
+                    }
+                    return (summary(of: waiting.map(\.result), unavailable: unavailable, note: note), waiting.compactMap(\.settlement))
+                })
+        {
+            handed.result.results.filter { $0.queued }.forEach(log)
+            return Dispatch(result: handed.result, notificationID: handed.notificationID, recorded: true)
+        }
         let begun = await outbox.begin(planned, title: message.title, runID: runID)
         var results: [ChannelResult] = []
         var settlements: [(item: Int64, OutboxSettlement)] = []
-        let handingOver = handOver && outbox.store.isPersistent
         for outcome in await deliver(
-            Array(zip(targets, fitted)), original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress, handOver: handingOver,
-            heldUntil: heldUntil)
+            deliveries, original: message, plan: begun?.items ?? [:], outbox: outbox, progress: progress, heldUntil: heldUntil)
         {
             results.append(outcome.result)
             if let settlement = outcome.settlement { settlements.append(settlement) }
         }
+        return Dispatch(
+            result: summary(of: results, unavailable: unavailable, note: note), notificationID: begun?.notificationID, settlements: settlements)
+    }
+
+    /// The call's result: its channels' results and those it could not ask, in catalogue order, with the notes.
+    private func summary(of results: [ChannelResult], unavailable: [ChannelResult], note: String) -> DispatchResult {
         let order = Dictionary(uniqueKeysWithValues: setup.entries.enumerated().map { ($1.descriptor.id, $0) })
-        results = (results + unavailable).sorted { order[$0.channel, default: 0] < order[$1.channel, default: 0] }
-        var summary = Self.summarize(results)
+        let all = (results + unavailable).sorted { order[$0.channel, default: 0] < order[$1.channel, default: 0] }
+        var summary = Self.summarize(all)
         summary.message += note
-        return Dispatch(result: summary, notificationID: begun?.notificationID, settlements: settlements)
+        return summary
+    }
+
+    /// Cut, not merely marked or given its link: the service did not get the whole text.
+    private static func isCut(_ message: Message, from original: Message, for channel: any Channel) -> Bool {
+        var whole = original.prepared(for: type(of: channel).descriptor, cutting: false)
+        whole.replacing = message.replacing
+        return message != whole
     }
 
     private struct Outcome: Sendable {
@@ -192,7 +226,7 @@ struct Dispatcher: Sendable {
 
     private func deliver(
         _ targets: [(any Channel, Message)], original: Message, plan: [ChannelID: (item: Int64, admission: Admission)],
-        outbox: Outbox, progress: Progress?, handOver: Bool, heldUntil: Date?
+        outbox: Outbox, progress: Progress?, heldUntil: Date?
     ) async -> [Outcome] {
         let retrying = RetryingDelivery(policy: settings.retry, attemptTimeout: settings.timeout, context: context)
         let deadline = ContinuousClock.now + settings.deadline
@@ -201,13 +235,8 @@ struct Dispatcher: Sendable {
                 let planned = plan[channel.id]
                 group.addTask {
                     var outcome = await deliver(
-                        message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, handOver: handOver,
-                        heldUntil: heldUntil)
-                    // Cut, not merely marked or given its link: the service did not get the whole text.
-                    let descriptor = type(of: channel).descriptor
-                    var whole = original.prepared(for: descriptor, cutting: false)
-                    whole.replacing = message.replacing
-                    outcome.result.truncated = message != whole
+                        message, via: channel, planned: planned, retrying: retrying, deadline: deadline, outbox: outbox, heldUntil: heldUntil)
+                    outcome.result.truncated = Self.isCut(message, from: original, for: channel)
                     log(outcome.result)
                     return outcome
                 }
@@ -225,42 +254,50 @@ struct Dispatcher: Sendable {
 
     private func deliver(
         _ message: Message, via channel: any Channel, planned: (item: Int64, admission: Admission)?, retrying: RetryingDelivery,
-        deadline: ContinuousClock.Instant, outbox: Outbox, handOver: Bool, heldUntil: Date?
+        deadline: ContinuousClock.Instant, outbox: Outbox, heldUntil: Date?
     ) async -> Outcome {
-        if let heldUntil, let planned {
+        if let waiting = waitingOutcome(of: channel, planned: planned, handOver: false, heldUntil: heldUntil) { return waiting }
+        let attempts = await retrying.deliver(message, via: channel, deadline: deadline)
+        guard let planned else { return Outcome(result: attempts.result) }
+        let (result, settlement) = outbox.settle(attempts, item: planned.item)
+        return Outcome(result: result, settlement: (planned.item, settlement))
+    }
+
+    /// A delivery that waits in the outbox instead of being attempted now (held for the quiet hours,
+    /// behind its rate limit, or handed over); nil when it goes now.
+    private func waitingOutcome(
+        of channel: any Channel, planned: (item: Int64, admission: Admission)?, handOver: Bool, heldUntil: Date?
+    ) -> Outcome? {
+        guard let planned else { return nil }
+        if let heldUntil {
             let held = ChannelResult(
                 channel: channel.id, outcome: .queued(item: planned.item, until: heldUntil, reason: .quietHours, lastError: nil),
                 attempts: 0, durationMilliseconds: 0)
             return Outcome(result: held, settlement: (planned.item, .reschedule(at: heldUntil, attempts: 0, lastError: nil, reason: .quietHours)))
         }
         // Flood control: the message waits in the outbox, behind anything already waiting, rather than exceed the limit.
-        if let planned {
-            switch planned.admission {
-            case .send:
-                break
-            case .queueBehind:
-                let queued = ChannelResult(
-                    channel: channel.id, outcome: .queued(item: planned.item, until: Date(), reason: .rateLimit, lastError: "queued behind earlier messages waiting for \(channel.id)'s rate limit"),
-                    attempts: 0, durationMilliseconds: 0)
-                return Outcome(result: queued)
-            case .wait(let until, let limit):
-                let queued = ChannelResult(
-                    channel: channel.id, outcome: .queued(item: planned.item, until: until, reason: .rateLimit, lastError: "rate limit of \(limit) reached"),
-                    attempts: 0, durationMilliseconds: 0)
-                return Outcome(result: queued)
-            }
+        switch planned.admission {
+        case .send:
+            break
+        case .queueBehind:
+            let queued = ChannelResult(
+                channel: channel.id, outcome: .queued(item: planned.item, until: Date(), reason: .rateLimit, lastError: "queued behind earlier messages waiting for \(channel.id)'s rate limit"),
+                attempts: 0, durationMilliseconds: 0)
+            return Outcome(result: queued)
+        case .wait(let until, let limit):
+            let queued = ChannelResult(
+                channel: channel.id, outcome: .queued(item: planned.item, until: until, reason: .rateLimit, lastError: "rate limit of \(limit) reached"),
+                attempts: 0, durationMilliseconds: 0)
+            return Outcome(result: queued)
         }
-        if handOver, let planned {
+        if handOver {
             let now = Date()
             let waiting = ChannelResult(
                 channel: channel.id, outcome: .queued(item: planned.item, until: now, reason: .handedOver, lastError: nil),
                 attempts: 0, durationMilliseconds: 0)
             return Outcome(result: waiting, settlement: (planned.item, .reschedule(at: now, attempts: 0, lastError: nil, reason: .handedOver)))
         }
-        let attempts = await retrying.deliver(message, via: channel, deadline: deadline)
-        guard let planned else { return Outcome(result: attempts.result) }
-        let (result, settlement) = outbox.settle(attempts, item: planned.item)
-        return Outcome(result: result, settlement: (planned.item, settlement))
+        return nil
     }
 
     private func log(_ result: ChannelResult) {

@@ -56,6 +56,22 @@ package struct Outbox: Sendable {
         }
     }
 
+    /// Writes ahead and records a call handed to a background sender, at once. Nil when the store
+    /// failed: the caller then sends the message itself.
+    func handOver(
+        _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, digest: String?, now: Date = Date(),
+        outcome: @escaping @Sendable (_ items: [ChannelID: (item: Int64, admission: Admission)]) -> HandedOver
+    ) async -> (notificationID: Int64, result: DispatchResult)? {
+        do {
+            return try await store.handOver(
+                deliveries, title: title, runID: runID, expiresAt: now.addingTimeInterval(settings.outboxMaximumAge.seconds),
+                rememberingDigest: digest, now: now, outcome: outcome)
+        } catch {
+            logger.warning("outbox unavailable, sending here instead of handing over: \(redactor.redact(String(describing: error)))")
+            return nil
+        }
+    }
+
     /// What becomes of a call's item, and the result the caller sees, once its attempts ended.
     func settle(_ attempts: RetryingDelivery.Attempts, item: Int64) -> (ChannelResult, OutboxSettlement) {
         var result = attempts.result

@@ -28,6 +28,13 @@ package protocol StateStore: AnyObject, Sendable {
     func beginCall(
         _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, owner: String, lease: Duration, expiresAt: Date, now: Date
     ) async throws -> (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)])
+    /// A call whose deliveries all wait for a background sender (a hook's): written ahead and recorded
+    /// at once, since nothing is sent in between. `outcome` makes the call's result, and how each item
+    /// waits, from each channel's item and admission.
+    func handOver(
+        _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, expiresAt: Date, rememberingDigest digest: String?, now: Date,
+        outcome: @escaping @Sendable (_ items: [ChannelID: (item: Int64, admission: Admission)]) -> HandedOver
+    ) async throws -> (notificationID: Int64, result: DispatchResult)
     func recordOutboxDelivery(_ item: OutboxItem, result: ChannelResult, settlement: OutboxSettlement, at: Date) async throws
     func recentDeliveries(limit: Int, channel: String?) async throws -> [DeliveryRecord]
     func activity(channel: String) async throws -> ChannelActivity
@@ -76,6 +83,9 @@ package protocol StateStore: AnyObject, Sendable {
     func sharedKey(_ name: String) async throws -> [UInt8]?
 }
 
+/// A handed-over call's result, and how each of its outbox items waits.
+package typealias HandedOver = (result: DispatchResult, settlements: [(item: Int64, OutboxSettlement)])
+
 /// What every backend shares: where the state lives, and how a message is keyed.
 public enum Store {
     /// `$MCP_PUSH_STATE_DIR`, else `$XDG_STATE_HOME/mcp-push`, else `~/.local/state/mcp-push`.
@@ -120,6 +130,21 @@ public enum Store {
 
 /// The defaults callers lean on: now, no run, nothing else to settle.
 extension StateStore {
+    /// A hand-over as a write-ahead then a record (two transactions; SQLite does it in one): killed in
+    /// between, the items are claimed for a minute, then sent by whoever comes next.
+    package func handOver(
+        _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, expiresAt: Date, rememberingDigest digest: String?, now: Date,
+        outcome: @escaping @Sendable (_ items: [ChannelID: (item: Int64, admission: Admission)]) -> HandedOver
+    ) async throws -> (notificationID: Int64, result: DispatchResult) {
+        let begun = try await beginCall(deliveries, title: title, runID: runID, owner: Outbox.owner, lease: .seconds(60), expiresAt: expiresAt, now: now)
+        let (result, settlements) = outcome(begun.items)
+        let reached = result.results.contains { $0.ok || $0.queued }
+        _ = try await record(
+            result, title: title, runID: runID, notificationID: begun.notificationID, rememberingDigest: reached ? digest : nil,
+            settling: settlements, at: now)
+        return (begun.notificationID, result)
+    }
+
     package func record(
         _ result: DispatchResult, title: String, runID: String? = nil, notificationID: Int64? = nil, rememberingDigest digest: String? = nil,
         settling settlements: [(item: Int64, OutboxSettlement)] = []

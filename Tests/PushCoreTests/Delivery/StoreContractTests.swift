@@ -105,6 +105,46 @@ import Testing
         #expect(try await store.recentDeliveries(limit: 1, channel: nil).first?.error?.hasPrefix("dropped from the outbox by the user") == true)
     }
 
+    /// A hook's call: written ahead and recorded together; what may go now is free for any sender at
+    /// once (never claimed by the process that exits), what its rate limit holds back waits its turn.
+    @Test(arguments: backends) func aHandedOverCallIsRecordedAndFreeForASenderAtOnce(_ backend: Backend) async throws {
+        let stores = try await Self.stores(backend, count: 2)
+        let (hook, sender) = (stores[0], stores[1])
+        let limited = OutboxTarget(channel: "dingtalk", fingerprint: "dingtalk:1", rateLimits: [RateLimit(1, per: .seconds(60))])
+        func handOver(_ title: String) async throws -> (notificationID: Int64, result: DispatchResult) {
+            try await hook.handOver(
+                [Store.PlannedDelivery(target: Self.target, message: Message(title: title, body: "b")),
+                 Store.PlannedDelivery(target: limited, message: Message(title: title, body: "b"))],
+                title: title, runID: nil, expiresAt: Self.now.addingTimeInterval(3600), rememberingDigest: "digest-\(title)", now: Self.now
+            ) { items in
+                let results = ["bark", "dingtalk"].map { channel -> ChannelResult in
+                    let (item, admission) = items[channel]!
+                    let reason: QueueReason = admission == .send ? .handedOver : .rateLimit
+                    return ChannelResult(channel: channel, outcome: .queued(item: item, until: Self.now, reason: reason, lastError: nil), attempts: 0, durationMilliseconds: 0)
+                }
+                let sendNow = ["bark", "dingtalk"].compactMap { items[$0]!.admission == .send ? items[$0]!.item : nil }
+                return (DispatchResult(status: .queued, message: "2 queued.", results: results),
+                        sendNow.map { ($0, .reschedule(at: Self.now, attempts: 0, lastError: nil, reason: .handedOver)) })
+            }
+        }
+        let first = try await handOver("first")
+        let second = try await handOver("second")
+        #expect(first.result.results.map(\.channel) == ["bark", "dingtalk"] && second.notificationID != first.notificationID)
+
+        // Another process takes every item at once, in queue order; the second DingTalk message queued
+        // behind the first (its slot is reserved when the sender gets to it).
+        let claimed = try await sender.claimDue(owner: "sender", targets: [Self.target, limited], lease: .seconds(30), limit: 10, now: Self.now)
+        #expect(claimed.map { "\($0.message.title) \($0.channel) \($0.reason.rawValue)" }.sorted() == [
+            "first bark handed_over", "first dingtalk handed_over", "second bark handed_over", "second dingtalk rate_limit",
+        ])
+        #expect(claimed.allSatisfy { $0.attempts == 0 && $0.nextAttemptAt == Self.now && $0.expiresAt == Self.now.addingTimeInterval(3600) })
+        #expect(Set(claimed.compactMap(\.notificationID)) == [first.notificationID, second.notificationID])
+        // Recorded as it was written ahead: the history and duplicate detection know it.
+        let history = try await sender.recentDeliveries(limit: 10, channel: nil)
+        #expect(history.count == 4 && history.allSatisfy { $0.queued && !$0.ok })
+        #expect(try await sender.isDuplicate("digest-first", window: .seconds(60), now: Self.now.addingTimeInterval(1)))
+    }
+
     @Test(arguments: backends) func aCallIsWrittenAheadAdmittedAndRecorded(_ backend: Backend) async throws {
         let store = try await Self.store(backend)
         let limited = OutboxTarget(channel: "dingtalk", fingerprint: "dingtalk:1", rateLimits: [RateLimit(2, per: .seconds(60))])
