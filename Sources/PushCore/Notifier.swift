@@ -313,9 +313,9 @@ public final class Notifier: Sendable {
     }
 
     /// This process is about to exit and another continues its work: see
-    /// ``SQLiteStore/leaveWriteAheadLogToNextProcess()``.
+    /// ``StateStore/handOverToNextProcess()``.
     public func handsOverItsState() async {
-        (await store as? SQLiteStore)?.leaveWriteAheadLogToNextProcess()
+        await store.handOverToNextProcess()
     }
 
     /// Names this process's set of outbox targets (for one background flusher per configuration).

@@ -19,7 +19,7 @@ public final class SQLiteStore: StateStore {
     /// The shared file; nil for a store in memory.
     public let path: String?
 
-    /// Set when another process takes over right after this one (``leaveWriteAheadLogToNextProcess()``).
+    /// Set when another process takes over right after this one (``handOverToNextProcess()``).
     private let closesAtExit = Atomic(true)
 
     private init(database: any DatabaseWriter, path: String?, problem: String?) {
@@ -38,12 +38,12 @@ public final class SQLiteStore: StateStore {
         _ = Unmanaged.passRetained(database as AnyObject)
     }
 
-    /// For a process that exits right after starting the one that continues its work (a hook handing
-    /// its message to the background sender): its connection is left for the exit to drop instead of
-    /// closed. Closing as the last connection folds the write-ahead log into the file with three
-    /// fsyncs, which cost the hook 2 to 4 ms; the next process reads what this one committed from the
-    /// log instead (SQLite's recovery, as after any exit), and folds it when it closes.
-    package func leaveWriteAheadLogToNextProcess() {
+    /// A process that exits right after starting the one that continues its work (a hook handing its
+    /// message to the background sender) leaves its connection for the exit to drop instead of closing
+    /// it. Closing as the last connection folds the write-ahead log into the file with three fsyncs,
+    /// which cost the hook 2 to 4 ms; the next process reads what this one committed from the log
+    /// instead (SQLite's recovery, as after any exit), and folds it when it closes.
+    package func handOverToNextProcess() {
         closesAtExit.store(false, ordering: .relaxed)
     }
 

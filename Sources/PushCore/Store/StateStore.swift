@@ -19,6 +19,9 @@ package protocol StateStore: AnyObject, Sendable {
     var location: String { get }
     /// The version of the schema the store holds (migrations run when it is opened).
     func schemaVersion() async throws -> Int
+    /// This process exits right after starting the one that continues its work: whatever closing
+    /// would do that the next process does anyway is left to it.
+    func handOverToNextProcess()
 
     // History
     func record(
@@ -130,6 +133,9 @@ public enum Store {
 
 /// The defaults callers lean on: now, no run, nothing else to settle.
 extension StateStore {
+    /// A server's connections hold nothing the next process could use.
+    package func handOverToNextProcess() {}
+
     /// A hand-over as a write-ahead then a record (two transactions; SQLite does it in one): killed in
     /// between, the items are claimed for a minute, then sent by whoever comes next.
     package func handOver(
