@@ -86,7 +86,8 @@ struct Dispatcher: Sendable {
     /// Delivers `message` to the configured channels, or to `requested` ones only.
     /// Callers validate that requested ids exist (``InputError``).
     /// `handOver`: no attempt here; each delivery written ahead waits, due now, for a background
-    /// process (when the store is the shared file; otherwise it is sent here as usual).
+    /// process (when the store is the shared file; otherwise it is sent here as usual). Nothing being
+    /// attempted, no progress is reported.
     /// `editing`: the run's messages, by target, that this message replaces where the service can edit.
     /// `digest`: remembered for duplicate detection by a hand-over, which records itself.
     func dispatch(
@@ -187,7 +188,7 @@ struct Dispatcher: Sendable {
                     return (summary(of: waiting.map(\.result), unavailable: unavailable, note: note), waiting.compactMap(\.settlement))
                 })
         {
-            handed.result.results.filter { $0.queued }.forEach(log)
+            handed.result.results.filter { $0.queued }.forEach(log)  // what was asked, as deliveries log theirs
             return Dispatch(result: handed.result, notificationID: handed.notificationID, recorded: true)
         }
         let begun = await outbox.begin(planned, title: message.title, runID: runID)
