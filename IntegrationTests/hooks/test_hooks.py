@@ -255,6 +255,25 @@ def test_without_the_shared_store_the_hook_sends_itself(binary, bark, bark_env, 
     assert [m["title"] for m in pushed(bark)] == ["❌ Claude Code failed: shop-api"]
 
 
+def test_a_store_locked_past_the_deadline_does_not_lose_the_message(binary, bark, bark_env, repo):
+    """Another process holds the state's write lock for longer than the hook may take: the hook gives the
+    store up within its deadline and sends the message itself (before, it waited for the lock until its
+    watchdog ended it, with nothing sent and nothing kept)."""
+    done, _ = hook(binary, bark_env, "claude", payload("claude_session_start", repo))  # creates the state
+    quiet(done)
+    locker = sqlite3.connect(pathlib.Path(bark_env["MCP_PUSH_STATE_DIR"]) / "mcp-push.sqlite", isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        done, elapsed = hook(binary, bark_env, "claude", payload("claude_stop_failure", repo), settle=False)
+        quiet(done)
+        assert elapsed < 4.5, f"the hook took {elapsed:.1f} s against a 5 s deadline"
+        assert b"locked by another process" in done.stderr, done.stderr
+        assert [m["title"] for m in pushed(bark)] == ["❌ Claude Code failed: shop-api"]
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+
 def test_the_hook_hands_over_and_says_nothing(binary, bark, bark_env, repo):
     done, elapsed = hook(binary, bark_env, "claude", payload("claude_stop_failure", repo))
     quiet(done)

@@ -57,6 +57,7 @@ public final class Notifier: Sendable {
         let database = location == .memory ? nil : try DatabaseSettings(configuration: configuration)
         if let password = database?.password { redactor.register(password) }
         let retentionDays = self.retentionDays
+        let patience = dispatcher.settings.deadline
         // A server does not start the HTTP client ahead of its first call: on two cores, doing it while the
         // client initializes made both `initialize` and the first send slower (docs/PERFORMANCE.md).
         storeTask = Task.detached {
@@ -73,7 +74,7 @@ public final class Notifier: Sendable {
             }
             return await onOwnThread(yielding: true) { () -> any StateStore in
                 guard let directory else { return SQLiteStore.inMemory() }
-                let store = SQLiteStore.open(directory: directory, logger: logger)
+                let store = SQLiteStore.open(directory: directory, logger: logger, patience: patience)
                 try? store.prune(retentionDays: retentionDays, interval: 3600)
                 return store
             }

@@ -172,9 +172,11 @@ struct Dispatcher: Sendable {
             return Store.PlannedDelivery(target: target, message: message)
         }
         // Handed over (a hook): nothing is sent here, so the write-ahead is the record too. Without the
-        // shared store (or when it fails) the message is sent here, as any call's.
+        // shared store, or when it just failed (locked past its timeout, full), the message is sent here
+        // at once, without trying the store a second time within the hook's deadline.
         let deliveries = Array(zip(targets, fitted))
-        if handOver && outbox.store.isPersistent,
+        let begun: (notificationID: Int64, items: [ChannelID: (item: Int64, admission: Admission)])?
+        if handOver && outbox.store.isPersistent {
             let handed = await outbox.handOver(
                 planned, title: message.title, runID: runID, digest: digest,
                 outcome: { [self, message, heldUntil, unavailable, note] items in
@@ -187,11 +189,14 @@ struct Dispatcher: Sendable {
                     }
                     return (summary(of: waiting.map(\.result), unavailable: unavailable, note: note), waiting.compactMap(\.settlement))
                 })
-        {
-            handed.result.results.filter { $0.queued }.forEach(log)  // what was asked, as deliveries log theirs
-            return Dispatch(result: handed.result, notificationID: handed.notificationID, recorded: true)
+            if let handed {
+                handed.result.results.filter { $0.queued }.forEach(log)  // what was asked, as deliveries log theirs
+                return Dispatch(result: handed.result, notificationID: handed.notificationID, recorded: true)
+            }
+            begun = nil
+        } else {
+            begun = await outbox.begin(planned, title: message.title, runID: runID)
         }
-        let begun = await outbox.begin(planned, title: message.title, runID: runID)
         var results: [ChannelResult] = []
         var settlements: [(item: Int64, OutboxSettlement)] = []
         for outcome in await deliver(

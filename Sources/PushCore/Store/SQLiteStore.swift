@@ -62,9 +62,13 @@ public final class SQLiteStore: StateStore {
     }
 
     /// Opens (creating and migrating as needed) the shared store, or an in-memory one
-    /// with ``problem`` set when the file is unusable.
-    package static func open(directory: String, logger: Logger) -> SQLiteStore {
+    /// with ``problem`` set when the file is unusable. A file another process keeps locked is
+    /// waited for at most `patience` (a call's deadline): past it, this process keeps its state in
+    /// memory and sends at once, rather than miss its deadline with nothing sent and nothing kept.
+    package static func open(directory: String, logger: Logger, patience: Duration = .seconds(120)) -> SQLiteStore {
         let path = "\(directory)/mcp-push.sqlite"
+        let clock = ContinuousClock()
+        let giveUp = clock.now + patience
         // Processes that start together on a new file race to set it up (WAL, the migrations); SQLite
         // can answer "busy" at once there instead of waiting, so a busy start is tried again.
         var attempt = 0
@@ -72,7 +76,10 @@ public final class SQLiteStore: StateStore {
             attempt += 1
             do {
                 return try openFile(path, directory: directory)
-            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 40 {
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 40
+                && clock.now + busyTimeout < giveUp
+            {
                 usleep(50_000 + UInt32.random(in: 0..<50_000))
             } catch {
                 let reason = describe(error, path: path)
@@ -82,11 +89,14 @@ public final class SQLiteStore: StateStore {
         }
     }
 
+    /// How long one statement waits for another process's lock before SQLite answers "busy".
+    static let busyTimeout: Duration = .seconds(2)
+
     private static func openFile(_ path: String, directory: String) throws -> SQLiteStore {
         try makeDirectory(directory)
         var configuration = GRDB.Configuration()
         // Other mcp-push processes write too: wait for them briefly rather than fail.
-        configuration.busyMode = .timeout(2)
+        configuration.busyMode = .timeout(busyTimeout.seconds)
         // One connection: nearly everything is a write, and reads are rare and small. A pool's
         // WAL set-up costs every start a file-attribute lookup (user and group names) and, when
         // the last process closed the database, a throwaway schema change; WAL is set here instead.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 @testable import PushCore
 import Synchronization
@@ -22,6 +23,43 @@ import Testing
     func bark(_ baseURL: String, key: String = barkKey, extra: [String: String] = [:]) -> [String: String] {
         ["BARK_PUSH": key, "MCP_PUSH_BARK_BASE_URL": baseURL, "MCP_PUSH_TIMEOUT": "1", "MCP_PUSH_DEADLINE": "1.5", "MCP_PUSH_RETRIES": "0"]
             .merging(extra) { _, new in new }
+    }
+
+    /// A hook's hand-over that the store refuses (another process holds its lock past SQLite's wait) is
+    /// sent here at once: the store is tried once, not a second time for a write-ahead, which took a
+    /// hook past its deadline with nothing sent and nothing kept.
+    @Test func aHandOverTheStoreRefusesIsSentHereAfterOneTry() async throws {
+        let directory = try OutboxTests.temporaryDirectory()
+        let service = OutboxTests.SwitchableBark(up: true)
+        try await FakeService.with(service.handler) { fake in
+            let hook = try notifier(bark(fake.baseURL, extra: ["MCP_PUSH_TIMEOUT": "2", "MCP_PUSH_DEADLINE": "4"]), directory: directory)
+            #expect(await hook.storeStatus().problem == nil)
+            // Another process's connection holds the write lock, on a thread of its own, until released.
+            let locker = try DatabaseQueue(path: directory + "/mcp-push.sqlite")
+            let (locked, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+            Thread.detachNewThread {
+                try? locker.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN EXCLUSIVE")
+                    locked.signal()
+                    release.wait()
+                    try db.execute(sql: "ROLLBACK")
+                }
+            }
+            locked.wait()
+            let clock = ContinuousClock()
+            let started = clock.now
+            let call = Task { try await hook.send(title: "Turn failed", content: "rate_limit", handOver: true) }
+            while service.delivered.withLock({ $0.isEmpty }) && clock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let deliveredAfter = clock.now - started
+            release.signal()
+            let result = try await call.value
+            #expect(result.status == .success && service.delivered.withLock { $0 } == ["Turn failed"], "\(result)")
+            // One wait for the lock (2 s), then the message goes; not a second wait for a write-ahead first.
+            #expect(deliveredAfter < .seconds(3.5), "delivered after \(deliveredAfter): the store was tried twice first")
+            await hook.shutdown()
+        }
     }
 
     /// Defect: a process without the channel emptied the outbox ("no longer configured").
