@@ -136,18 +136,24 @@ extension StateStore {
     /// A server's connections hold nothing the next process could use.
     package func handOverToNextProcess() {}
 
-    /// A hand-over as a write-ahead then a record (two transactions; SQLite does it in one): killed in
-    /// between, the items are claimed for a minute, then sent by whoever comes next.
+    /// A hand-over as a write-ahead then a record (two transactions; SQLite does it in one). Once the
+    /// write-ahead is in, the call is handed over whatever follows: killed in between, or the record
+    /// refused, its items stay claimed for a minute and are then sent by whoever comes next (the caller
+    /// must not send them itself as well).
     package func handOver(
         _ deliveries: [Store.PlannedDelivery], title: String, runID: String?, expiresAt: Date, rememberingDigest digest: String?, now: Date,
         outcome: @escaping @Sendable (_ items: [ChannelID: (item: Int64, admission: Admission)]) -> HandedOver
     ) async throws -> (notificationID: Int64, result: DispatchResult) {
         let begun = try await beginCall(deliveries, title: title, runID: runID, owner: Outbox.owner, lease: .seconds(60), expiresAt: expiresAt, now: now)
-        let (result, settlements) = outcome(begun.items)
+        var (result, settlements) = outcome(begun.items)
         let reached = result.results.contains { $0.ok || $0.queued }
-        _ = try await record(
-            result, title: title, runID: runID, notificationID: begun.notificationID, rememberingDigest: reached ? digest : nil,
-            settling: settlements, at: now)
+        do {
+            _ = try await record(
+                result, title: title, runID: runID, notificationID: begun.notificationID, rememberingDigest: reached ? digest : nil,
+                settling: settlements, at: now)
+        } catch {
+            result.warnings.append("history not recorded: the store failed after the write-ahead; the message goes out within a minute")
+        }
         return (begun.notificationID, result)
     }
 

@@ -145,6 +145,28 @@ import Testing
         #expect(try await sender.isDuplicate("digest-first", window: .seconds(60), now: Self.now.addingTimeInterval(1)))
     }
 
+    /// PostgreSQL hands over in two steps: when the record fails after the write-ahead, the call is
+    /// still handed over (its item claimed for a minute, then anyone's), never also sent by the caller.
+    @Test(.enabled(if: serverURL != nil)) func aHandOverWhoseRecordFailsIsStillHandedOverOnce() async throws {
+        let stores = try await Self.stores(.postgres, count: 2)
+        let store = try #require(stores[0] as? PostgresStore)
+        try await store.execute(PostgresQuery(unsafeSQL: "DROP TABLE delivery"))  // the record's table gone
+        let handed = try await store.handOver(
+            [Store.PlannedDelivery(target: Self.target, message: Message(title: "turn failed", body: "b"))], title: "turn failed", runID: nil,
+            expiresAt: Self.now.addingTimeInterval(3600), rememberingDigest: nil, now: Self.now
+        ) { items in
+            let item = items["bark"]!.item
+            let queued = ChannelResult(channel: "bark", outcome: .queued(item: item, until: Self.now, reason: .handedOver, lastError: nil), attempts: 0, durationMilliseconds: 0)
+            return (DispatchResult(status: .queued, message: "1 queued.", results: [queued]), [(item, .reschedule(at: Self.now, attempts: 0, lastError: nil, reason: .handedOver))])
+        }
+        #expect(handed.result.status == .queued)
+        #expect(handed.result.warnings == ["history not recorded: the store failed after the write-ahead; the message goes out within a minute"])
+        let sender = stores[1]
+        #expect(try await sender.claimDue(owner: "sender", targets: [Self.target], lease: .seconds(30), limit: 10, now: Self.now).isEmpty)
+        let later = try await sender.claimDue(owner: "sender", targets: [Self.target], lease: .seconds(30), limit: 10, now: Self.now.addingTimeInterval(61))
+        #expect(later.map(\.message.title) == ["turn failed"])
+    }
+
     @Test(arguments: backends) func aCallIsWrittenAheadAdmittedAndRecorded(_ backend: Backend) async throws {
         let store = try await Self.store(backend)
         let limited = OutboxTarget(channel: "dingtalk", fingerprint: "dingtalk:1", rateLimits: [RateLimit(2, per: .seconds(60))])
