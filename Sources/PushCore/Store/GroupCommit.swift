@@ -62,45 +62,23 @@ final class GroupCommit: Sendable {
                 if now { continuation.resume(returning: true) }
             }
         }
-        if leads { commit(leadingWith: job) }
+        if leads { await commit(leadingWith: job) }
         if let failure = job.failure { throw failure }
         return box.value!
     }
 
-    private func commit(leadingWith first: Job) {
+    private func commit(leadingWith first: Job) async {
         let batch = [first] + state.withLock { state in
             defer { state.waiting = [] }
             return state.waiting
         }
-        do {
-            try database.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    if batch.count == 1 {
-                        try first.perform(db)
-                        return .commit
-                    }
-                    for job in batch {
-                        do {
-                            try db.inSavepoint {
-                                try job.perform(db)
-                                return .commit
-                            }
-                        } catch {
-                            job.failure = error
-                            // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction back:
-                            // the rest must not run outside it, as if committed on their own.
-                            if !db.isInsideTransaction {
-                                for later in batch where later.failure == nil { later.failure = error }
-                                return .commit
-                            }
-                        }
-                    }
-                    return .commit
-                }
+        // On the database's own queue, the leader suspended meanwhile: a lock another process holds
+        // (SQLite waits up to 2 s for it) stalls that queue, not one of the few threads all tasks share.
+        await withCheckedContinuation { (committed: CheckedContinuation<Void, Never>) in
+            database.asyncWriteWithoutTransaction { db in
+                Self.run(batch, in: db)
+                committed.resume()
             }
-        } catch {
-            // Not committed (the lock not had in time, the disk full): nothing of the batch was kept.
-            for job in batch where job.failure == nil { job.failure = error }
         }
         let next = state.withLock { state -> Job? in
             guard !state.waiting.isEmpty else {
@@ -111,5 +89,39 @@ final class GroupCommit: Sendable {
         }
         for job in batch.dropFirst() { job.waiter?.resume(returning: false) }
         next?.waiter?.resume(returning: true)
+    }
+
+    /// The batch in one IMMEDIATE transaction, a savepoint per job (none for a lone one); each job's
+    /// failure is left on it.
+    private static func run(_ batch: [Job], in db: Database) {
+        let first = batch[0]
+        do {
+            try db.inTransaction(.immediate) {
+                if batch.count == 1 {
+                    try first.perform(db)
+                    return .commit
+                }
+                for job in batch {
+                    do {
+                        try db.inSavepoint {
+                            try job.perform(db)
+                            return .commit
+                        }
+                    } catch {
+                        job.failure = error
+                        // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction back:
+                        // the rest must not run outside it, as if committed on their own.
+                        if !db.isInsideTransaction {
+                            for later in batch where later.failure == nil { later.failure = error }
+                            return .commit
+                        }
+                    }
+                }
+                return .commit
+            }
+        } catch {
+            // Not committed (the lock not had in time, the disk full): nothing of the batch was kept.
+            for job in batch where job.failure == nil { job.failure = error }
+        }
     }
 }
