@@ -14,6 +14,7 @@ _interop = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_interop)
 
 binary = _interop.binary
+no_background_sender_outlives_its_test = _interop.no_background_sender_outlives_its_test
 bark = _interop.bark
 bark_env = _interop.bark_env
 wait_until = _interop.wait_until
