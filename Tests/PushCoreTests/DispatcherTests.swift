@@ -74,7 +74,9 @@ import Testing
                 // Not held up by the hanging channel: done before bark's time ran out (however loaded the machine).
                 let hanging = try #require(result.results.first { $0.channel == "bark" })
                 #expect(dingtalk.ok && dingtalk.durationMilliseconds < hanging.durationMilliseconds)
-                #expect(elapsed >= .milliseconds(450) && elapsed < .milliseconds(1500), "took \(elapsed)")
+                // Ended by the 0.5 s timeout, not the service's 30 s hang; how long past 0.5 s a machine running
+                // every suite at once takes to get there is not what is tested.
+                #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(10), "took \(elapsed)")
                 #expect(!result.isError)
             }
         }

@@ -99,7 +99,10 @@ import Testing
             let retried = try #require(fake.lastRequest?.json)
             #expect(retried["reply_markup"] == nil)
             #expect(retried["text"]?.string == "<b>Approve?</b>\n\n<b>rm</b> build/\n\nhttp://192.168.1.5:8787/approve/x?a=1&amp;b=2")
-            #expect(fake.requests.count == 3)
+            // Three messages in all: the first, then the refused button and its fallback. (Distinct bodies: on a
+            // loaded machine the HTTP client may send a request again on a fresh connection when the kept-alive
+            // one was closed under it.)
+            #expect(Set(fake.requests.map(\.body)).count == 3)
         }
     }
 
