@@ -86,8 +86,8 @@ struct Dispatcher: Sendable {
     /// Delivers `message` to the configured channels, or to `requested` ones only.
     /// Callers validate that requested ids exist (``InputError``).
     /// `handOver`: no attempt here; each delivery written ahead waits, due now, for a background
-    /// process (when the store is the shared file; otherwise it is sent here as usual). Nothing being
-    /// attempted, no progress is reported.
+    /// process (when the store is the shared file and takes it; otherwise it is sent here as usual).
+    /// Nothing being attempted, no progress is reported.
     /// `editing`: the run's messages, by target, that this message replaces where the service can edit.
     /// `digest`: remembered for duplicate detection by a hand-over, which records itself.
     func dispatch(

@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// Why: a commit writes every page it changed to the write-ahead log, and calls change the same
 /// few pages (the last leaf of each table and index), so a commit per batch instead of per call
-/// writes a fraction of the pages. A lone write still runs at once on its caller's thread, in
-/// one transaction, exactly as before. A caller is answered only once its batch has committed.
+/// writes a fraction of the pages. A lone write starts at once, in a transaction of its own. Every
+/// batch runs on the database's queue, its caller suspended; a caller is answered only once its
+/// batch has committed.
 final class GroupCommit: Sendable {
     private final class Job: @unchecked Sendable {
         // Written by the batch's leader, read by the job's caller after it is resumed.
@@ -42,25 +43,19 @@ final class GroupCommit: Sendable {
     func write<T>(_ updates: @escaping (Database) throws -> T) async throws -> T {
         let box = Box<T>()
         let job = Job { db in box.value = try updates(db) }
-        var leads = state.withLock { state in
-            guard !state.committing else { return false }
-            state.committing = true
-            return true
-        }
-        if !leads {
-            // Resumed with true: the batch before has committed and this job leads the next one.
-            leads = await withCheckedContinuation { continuation in
-                let now = state.withLock { state in
-                    guard state.committing else {
-                        state.committing = true
-                        return true
-                    }
-                    job.waiter = continuation
-                    state.waiting.append(job)
-                    return false
+        // True at once when nothing is being committed; otherwise true once the batch before has
+        // committed and this job leads the next one, false once another leader committed it.
+        let leads = await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                guard state.committing else {
+                    state.committing = true
+                    return true
                 }
-                if now { continuation.resume(returning: true) }
+                job.waiter = continuation
+                state.waiting.append(job)
+                return false
             }
+            if now { continuation.resume(returning: true) }
         }
         if leads { await commit(leadingWith: job) }
         if let failure = job.failure { throw failure }

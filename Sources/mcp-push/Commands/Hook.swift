@@ -136,7 +136,8 @@ struct Hook: AsyncParsableCommand {
         }
         let message = HookMessage.message(for: event, workspace: event.cwd.map(Workspace.init(directory:)), turn: turn)
         // Written ahead and handed to a background process: the agent's turn never waits on a
-        // service (docs/AGENTS.md). Only without the shared store is it sent here, within the deadline.
+        // service (docs/AGENTS.md). Only without the shared store (or when it refuses the hand-over) is
+        // it sent here, within the deadline.
         var sent: DispatchResult?
         do {
             sent = try await notifier.send(title: message.title, content: message.body, runID: runID, handOver: true, level: message.level, format: message.format)
