@@ -290,18 +290,25 @@ def test_notify_send_markdown_reaches_a_service_without_markdown_as_plain_text(b
     assert bad.is_error and "'format' must be text or markdown, got 'html'" in bad.structured_content["message"]
 
 
-def test_an_idle_server_gives_back_the_code_pages_start_up_touched_and_still_works(binary, bark, bark_env):
-    """Two seconds after start the server unmaps the code start-up read (it stays in the page cache): an agent's
-    session holds the server for hours. The next call maps back what it uses and works as before."""
-    import time
-
+def spawned_server(binary: str, env: dict[str, str]):
+    """The stdio server as agents start it, and a function sending it one request and reading the answer."""
     process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               env={**os.environ, **bark_env})
+                               env={**os.environ, **env})
 
     def call(message: dict) -> dict:
         process.stdin.write((json.dumps(message) + "\n").encode())
         process.stdin.flush()
         return json.loads(process.stdout.readline())
+
+    return process, call
+
+
+def test_an_idle_server_gives_back_the_code_pages_start_up_touched_and_still_works(binary, bark, bark_env):
+    """Two seconds after start the server unmaps the code start-up read (it stays in the page cache): an agent's
+    session holds the server for hours. The next call maps back what it uses and works as before."""
+    import time
+
+    process, call = spawned_server(binary, bark_env)
 
     def resident_file_kib() -> int:
         status = open(f"/proc/{process.pid}/status").read()
@@ -318,6 +325,49 @@ def test_an_idle_server_gives_back_the_code_pages_start_up_touched_and_still_wor
                        "params": {"name": "notify_send", "arguments": {"title": "after idle", "content": "still here"}}})
         assert answer["result"]["structuredContent"]["status"] == "success"
         assert [r["body"]["title"] for r in bark.requests] == ["after idle"]
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=20) == 0
+
+
+def test_a_server_pays_for_its_first_request_ahead_and_leaves_nothing_behind(binary, bark, bark_env):
+    """As it starts, a server with channels rehearses one request to a loopback listener of its own, on its
+    other processor at idle priority. Nothing reaches a service; once start-up is over no thread keeps that
+    priority or a narrowed processor set, and no socket stays open; the first notification goes out as usual."""
+    import time
+
+    process, call = spawned_server(binary, bark_env)
+
+    def tcp_sockets() -> list[str]:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{process.pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{process.pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+        rows = []
+        for table in ("tcp", "tcp6"):
+            for line in open(f"/proc/{process.pid}/net/{table}").read().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    rows.append(line)
+        return rows
+
+    try:
+        call(initialize("2025-06-18"))
+        time.sleep(1)
+        processors = os.sched_getaffinity(0)
+        for task in os.listdir(f"/proc/{process.pid}/task"):
+            assert os.sched_getscheduler(int(task)) == os.SCHED_OTHER, f"thread {task} kept another scheduling policy"
+            assert os.sched_getaffinity(int(task)) == processors, f"thread {task} kept a narrowed processor set"
+        assert tcp_sockets() == []
+        assert bark.requests == []
+        answer = call({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": {"name": "notify_send", "arguments": {"title": "first", "content": "after the rehearsal"}}})
+        assert answer["result"]["structuredContent"]["status"] == "success"
+        assert [r["body"]["title"] for r in bark.requests] == ["first"]
     finally:
         process.stdin.close()
         assert process.wait(timeout=20) == 0

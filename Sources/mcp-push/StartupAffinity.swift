@@ -16,18 +16,30 @@ import Synchronization
 /// so a server's calls use every processor.
 enum StartupAffinity {
     #if os(Linux)
-        // glibc's affinity calls, which its Swift module hides behind _GNU_SOURCE: looked up by name.
+        // glibc's scheduling calls, which its Swift module hides behind _GNU_SOURCE: looked up by name.
         private typealias GetCPU = @convention(c) () -> Int32
         private typealias Affinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+        private typealias GetPolicy = @convention(c) (pid_t) -> Int32
+        private typealias SetPolicy = @convention(c) (pid_t, Int32, UnsafeMutableRawPointer) -> Int32
+        private static let sched_idle: Int32 = 5
+        private static let sched_batch: Int32 = 3
 
         private static func function<T>(_ name: String, as type: T.Type) -> T? {
             dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: type) }
         }
-    #endif
 
-    #if os(Linux)
-        /// The processors the process was given, while the pin holds (nil before and without one).
-        private static let originalSet = Mutex<cpu_set_t?>(nil)
+        private struct Pin {
+            /// The processors the process was given.
+            var original: cpu_set_t
+            /// The one start-up runs on.
+            var processor: Int32
+            /// The process's scheduling policy, which work beside the pin leaves for SCHED_IDLE until the window ends.
+            var policy: Int32
+            var windowOpen = true
+        }
+
+        /// Set while start-up is pinned and after (nil without a pin).
+        private static let pin = Mutex<Pin?>(nil)
     #endif
 
     /// Gives the calling thread the original processors back, before it starts a process that must
@@ -35,10 +47,42 @@ enum StartupAffinity {
     /// the hook still exiting on it, while the other stays idle) and keep the pin for life.
     static func releaseThisThread() {
         #if os(Linux)
-            guard var set = originalSet.withLock({ $0 }),
+            guard var set = pin.withLock({ $0?.original }),
                 let sched_setaffinity = function("sched_setaffinity", as: Affinity.self)
             else { return }
             _ = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set)
+        #endif
+    }
+
+    /// Starts `work` on a thread of its own, on the process's other processors while the window is
+    /// open, and there only when they have nothing else to run (SCHED_IDLE, inherited by the threads
+    /// it starts: the agent talking to us shares those processors). Returns whether it did: not
+    /// without a pin or another processor, where work that pays ahead for what the pinned threads
+    /// will need would only take their processor from them.
+    static func runBesidePinned(_ work: @escaping @Sendable () -> Void) -> Bool {
+        #if os(Linux)
+            guard var besides = pin.withLock({ $0?.windowOpen == true ? $0?.original : nil }),
+                let pinned = pin.withLock({ $0?.processor }),
+                let sched_setaffinity = function("sched_setaffinity", as: Affinity.self),
+                let sched_setscheduler = function("sched_setscheduler", as: SetPolicy.self)
+            else { return false }
+            withUnsafeMutableBytes(of: &besides) { bits in bits[Int(pinned) / 8] &= ~UInt8(1 << (Int(pinned) % 8)) }
+            guard withUnsafeBytes(of: &besides, { $0.contains { $0 != 0 } }) else { return false }
+            let others = besides
+            Thread.detachNewThread {
+                var set = others
+                guard sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return }
+                // Under the lock, so that the window's end, which gives every thread its policy back, comes after.
+                pin.withLock { pin in
+                    guard let pin, pin.windowOpen, pin.policy == 0 || pin.policy == sched_batch else { return }
+                    var priority: Int32 = 0
+                    _ = sched_setscheduler(0, sched_idle, &priority)
+                }
+                work()
+            }
+            return true
+        #else
+            return false
         #endif
     }
 
@@ -46,7 +90,9 @@ enum StartupAffinity {
         #if os(Linux)
             guard let sched_getcpu = function("sched_getcpu", as: GetCPU.self),
                 let sched_getaffinity = function("sched_getaffinity", as: Affinity.self),
-                let sched_setaffinity = function("sched_setaffinity", as: Affinity.self)
+                let sched_setaffinity = function("sched_setaffinity", as: Affinity.self),
+                let sched_getscheduler = function("sched_getscheduler", as: GetPolicy.self),
+                let sched_setscheduler = function("sched_setscheduler", as: SetPolicy.self)
             else { return }
             var original = cpu_set_t()
             let size = MemoryLayout<cpu_set_t>.size
@@ -55,15 +101,23 @@ enum StartupAffinity {
             var one = cpu_set_t()
             withUnsafeMutableBytes(of: &one) { bits in bits[Int(cpu) / 8] |= UInt8(1 << (Int(cpu) % 8)) }
             guard sched_setaffinity(0, size, &one) == 0 else { return }
+            let policy = sched_getscheduler(0)
             let restore = original
-            originalSet.withLock { $0 = restore }
+            pin.withLock { $0 = Pin(original: restore, processor: cpu, policy: policy) }
             Thread.detachNewThread {
                 Thread.sleep(forTimeInterval: window.seconds)
+                pin.withLock { $0?.windowOpen = false }
                 // Twice: a thread created while the first pass ran may have inherited the pin.
                 for _ in 0..<2 {
-                    var set = restore
                     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-                    for task in tasks.compactMap({ pid_t($0) }) { _ = sched_setaffinity(task, size, &set) }
+                    for task in tasks.compactMap({ pid_t($0) }) {
+                        var set = restore
+                        _ = sched_setaffinity(task, size, &set)
+                        if policy != sched_idle && sched_getscheduler(task) == sched_idle {
+                            var priority: Int32 = 0
+                            _ = sched_setscheduler(task, policy, &priority)
+                        }
+                    }
                     Thread.sleep(forTimeInterval: 0.01)
                 }
             }

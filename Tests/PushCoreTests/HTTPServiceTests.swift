@@ -20,4 +20,13 @@ import Testing
         http.prepare()
         #expect(http.openClients == 0)
     }
+
+    /// The rehearsal a server runs as it starts (its first request's one-time costs, paid ahead) is
+    /// answered by its own loopback listener, promptly.
+    @Test func theFirstRequestRehearsalIsAnsweredByItsOwnListener() {
+        let started = ContinuousClock.now
+        #expect(HTTPService.rehearseFirstRequest())
+        #expect(HTTPService.rehearseFirstRequest(), "a second one works too: nothing of the first is left in the way")
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
 }

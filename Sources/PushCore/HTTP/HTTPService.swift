@@ -215,12 +215,12 @@ public final class HTTPService: Sendable {
 
     private static func client(for proxy: HTTPProxy?, in state: inout State) -> HTTPClient {
         if let existing = state.clients.first(where: { $0.proxy == proxy }) { return existing.client }
-        let client = makeClient(proxy: proxy)
+        let client = makeClient(proxy: proxy, eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         state.clients.append((proxy, client))
         return client
     }
 
-    private static func makeClient(proxy: HTTPProxy?) -> HTTPClient {
+    static func makeClient(proxy: HTTPProxy?, eventLoopGroup: any EventLoopGroup) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10))
         // One call fans out to every channel at once, and several can share a host (self-hosted ntfy, Gotify and
@@ -237,7 +237,7 @@ public final class HTTPService: Sendable {
             let authorization = proxy.credentials.map { HTTPClient.Authorization.basic(credentials: Data($0.utf8).base64EncodedString()) }
             configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
         }
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
     }
 }
 

@@ -102,6 +102,10 @@ struct Serve: AsyncParsableCommand {
     private static func serving(
         _ runtime: Runtime, transport: String, _ serve: (PushServer) async throws -> Void
     ) async throws {
+        if !runtime.notifier.configuredChannels.isEmpty {
+            // The first notification's one-time costs, paid ahead on the other processor (docs/PERFORMANCE.md).
+            _ = StartupAffinity.runBesidePinned { HTTPService.rehearseFirstRequest() }
+        }
         let outboxWorker = Task { [notifier = runtime.notifier] in await notifier.runOutboxWorker() }
         StartupPages.release()
         var failed = false
