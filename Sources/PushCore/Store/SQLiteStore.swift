@@ -246,11 +246,19 @@ public final class SQLiteStore: StateStore {
                     PRIMARY KEY (run_id, target))
                 """)
         }
-        do {
-            try migrator.migrate(writer)
-        } catch {
-            // Two processes starting at once may race to migrate; the loser finds the work done.
-            try migrator.migrate(writer)
+        // Processes starting together on a new file race through the migrations: the migrator reads what is
+        // applied outside each migration's transaction, so two can run the same one and the second fails (its
+        // transaction rolls back, nothing is half done). Each such failure means another process applied a
+        // migration, so trying again gets further; ten processes at once needed more than the two tries this
+        // once had. A fault of the file fails every try.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try migrator.migrate(writer)
+            } catch where attempt < 4 * schemaVersion {
+                usleep(1_000 + UInt32.random(in: 0..<10_000))
+            }
         }
     }
 
