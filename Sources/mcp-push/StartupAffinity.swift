@@ -21,8 +21,9 @@ enum StartupAffinity {
         private typealias Affinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
         private typealias GetPolicy = @convention(c) (pid_t) -> Int32
         private typealias SetPolicy = @convention(c) (pid_t, Int32, UnsafeMutableRawPointer) -> Int32
-        private static let sched_idle: Int32 = 5
+        private static let sched_other: Int32 = 0
         private static let sched_batch: Int32 = 3
+        private static let sched_idle: Int32 = 5
 
         private static func function<T>(_ name: String, as type: T.Type) -> T? {
             dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: type) }
@@ -61,20 +62,22 @@ enum StartupAffinity {
     /// will need would only take their processor from them.
     static func runBesidePinned(_ work: @escaping @Sendable () -> Void) -> Bool {
         #if os(Linux)
-            guard var besides = pin.withLock({ $0?.windowOpen == true ? $0?.original : nil }),
+            guard var others = pin.withLock({ pin in pin.flatMap { $0.windowOpen ? $0.original : nil } }),
                 let pinned = pin.withLock({ $0?.processor }),
                 let sched_setaffinity = function("sched_setaffinity", as: Affinity.self),
                 let sched_setscheduler = function("sched_setscheduler", as: SetPolicy.self)
             else { return false }
-            withUnsafeMutableBytes(of: &besides) { bits in bits[Int(pinned) / 8] &= ~UInt8(1 << (Int(pinned) % 8)) }
-            guard withUnsafeBytes(of: &besides, { $0.contains { $0 != 0 } }) else { return false }
-            let others = besides
+            withUnsafeMutableBytes(of: &others) { bits in bits[Int(pinned) / 8] &= ~UInt8(1 << (Int(pinned) % 8)) }
+            guard withUnsafeBytes(of: &others, { $0.contains { $0 != 0 } }) else { return false }
+            let besides = others
             Thread.detachNewThread {
-                var set = others
-                guard sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return }
-                // Under the lock, so that the window's end, which gives every thread its policy back, comes after.
+                // Under the lock, so that the window's end, which gives every thread its processors and policy
+                // back, comes after; once it has come, the work runs as any thread would.
                 pin.withLock { pin in
-                    guard let pin, pin.windowOpen, pin.policy == 0 || pin.policy == sched_batch else { return }
+                    guard let pin, pin.windowOpen else { return }
+                    var set = besides
+                    _ = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set)
+                    guard pin.policy == sched_other || pin.policy == sched_batch else { return }
                     var priority: Int32 = 0
                     _ = sched_setscheduler(0, sched_idle, &priority)
                 }

@@ -69,6 +69,8 @@ private struct LoopbackListener {
         let connection = accept(socket, nil, nil)
         guard connection >= 0 else { return }
         defer { close(connection) }
+        // Not inherited by a process started meanwhile (accept4, which would say so at once, is hidden too).
+        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         let headEnd = Array("\r\n\r\n".utf8)
