@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MCPProtocolTests",
-            dependencies: ["MCPProtocol", "JSONText"]
+            dependencies: ["MCPProtocol", "JSONText", "TestSupport"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 @testable import MCPProtocol
 import Testing
+import TestSupport
 
 /// How stdin is cut into JSON-RPC messages.
 @Suite struct LineSplitterTests {
@@ -42,21 +43,24 @@ import Testing
 /// Defect: time grew with the square of a line's length (every read rescanned the unfinished line),
 /// and any length was buffered.
 @Suite struct LongLineTests {
-    @Test func aHugeLineIsDroppedInLinearTimeAndTheNextOneStillArrives() {
-        var splitter = LineSplitter()
-        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
-        var dropped = 0
-        var out: [String] = []
-        let clock = ContinuousClock()
-        let start = clock.now
-        for _ in 0..<(40 << 20) / chunk.count {  // a 40 MiB line, in 64 KiB reads
-            splitter.feed(chunk, tooLong: { dropped += 1 }) { out.append(String(decoding: $0, as: UTF8.self)) }
+    @Test func aHugeLineIsDroppedInLinearTimeAndTheNextOneStillArrives() async {
+        let (elapsed, dropped, out, retained) = await offThePool {
+            var splitter = LineSplitter()
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+            var dropped = 0
+            var out: [String] = []
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<(40 << 20) / chunk.count {  // a 40 MiB line, in 64 KiB reads
+                splitter.feed(chunk, tooLong: { dropped += 1 }) { out.append(String(decoding: $0, as: UTF8.self)) }
+            }
+            splitter.feed(Array("tail\n{\"id\":1}\n".utf8), tooLong: { dropped += 1 }) { out.append(String(decoding: $0, as: UTF8.self)) }
+            return (clock.now - start, dropped, out, splitter.retainedCapacity)
         }
-        splitter.feed(Array("tail\n{\"id\":1}\n".utf8), tooLong: { dropped += 1 }) { out.append(String(decoding: $0, as: UTF8.self)) }
-        #expect(clock.now - start < .seconds(5))
+        #expect(elapsed < .seconds(5))
         #expect(dropped == 1)
         #expect(out == [#"{"id":1}"#])
-        #expect(splitter.retainedCapacity < LineSplitter.maximumLine + 128 * 1024)
+        #expect(retained < LineSplitter.maximumLine + 128 * 1024)
     }
 
     @Test func aLongLineUnderTheCapArrivesWhole() {
