@@ -37,6 +37,10 @@ enum StartupAffinity {
             /// The process's scheduling policy, which work beside the pin leaves for SCHED_IDLE until the window ends.
             var policy: Int32
             var windowOpen = true
+
+            /// Work beside the pin runs at SCHED_IDLE only when the process has an ordinary policy to
+            /// give it back at the window's end (not under `chrt --idle`, a real-time policy, ...).
+            var lendsIdlePolicy: Bool { policy == StartupAffinity.sched_other || policy == StartupAffinity.sched_batch }
         }
 
         /// Set while start-up is pinned and after (nil without a pin).
@@ -62,11 +66,11 @@ enum StartupAffinity {
     /// will need would only take their processor from them.
     static func runBesidePinned(_ work: @escaping @Sendable () -> Void) -> Bool {
         #if os(Linux)
-            guard var others = pin.withLock({ pin in pin.flatMap { $0.windowOpen ? $0.original : nil } }),
-                let pinned = pin.withLock({ $0?.processor }),
+            guard let (original, pinned) = pin.withLock({ pin in pin.flatMap { $0.windowOpen ? ($0.original, $0.processor) : nil } }),
                 let sched_setaffinity = function("sched_setaffinity", as: Affinity.self),
                 let sched_setscheduler = function("sched_setscheduler", as: SetPolicy.self)
             else { return false }
+            var others = original
             withUnsafeMutableBytes(of: &others) { bits in bits[Int(pinned) / 8] &= ~UInt8(1 << (Int(pinned) % 8)) }
             guard withUnsafeBytes(of: &others, { $0.contains { $0 != 0 } }) else { return false }
             let besides = others
@@ -77,7 +81,7 @@ enum StartupAffinity {
                     guard let pin, pin.windowOpen else { return }
                     var set = besides
                     _ = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set)
-                    guard pin.policy == sched_other || pin.policy == sched_batch else { return }
+                    guard pin.lendsIdlePolicy else { return }
                     var priority: Int32 = 0
                     _ = sched_setscheduler(0, sched_idle, &priority)
                 }
@@ -104,9 +108,8 @@ enum StartupAffinity {
             var one = cpu_set_t()
             withUnsafeMutableBytes(of: &one) { bits in bits[Int(cpu) / 8] |= UInt8(1 << (Int(cpu) % 8)) }
             guard sched_setaffinity(0, size, &one) == 0 else { return }
-            let policy = sched_getscheduler(0)
-            let restore = original
-            pin.withLock { $0 = Pin(original: restore, processor: cpu, policy: policy) }
+            let state = Pin(original: original, processor: cpu, policy: sched_getscheduler(0))
+            pin.withLock { $0 = state }
             Thread.detachNewThread {
                 Thread.sleep(forTimeInterval: window.seconds)
                 pin.withLock { $0?.windowOpen = false }
@@ -114,11 +117,11 @@ enum StartupAffinity {
                 for _ in 0..<2 {
                     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
                     for task in tasks.compactMap({ pid_t($0) }) {
-                        var set = restore
+                        var set = state.original
                         _ = sched_setaffinity(task, size, &set)
-                        if policy != sched_idle && sched_getscheduler(task) == sched_idle {
+                        if state.lendsIdlePolicy && sched_getscheduler(task) == sched_idle {
                             var priority: Int32 = 0
-                            _ = sched_setscheduler(task, policy, &priority)
+                            _ = sched_setscheduler(task, state.policy, &priority)
                         }
                     }
                     Thread.sleep(forTimeInterval: 0.01)

@@ -70,15 +70,15 @@ public final class SQLiteStore: StateStore {
         let clock = ContinuousClock()
         let giveUp = clock.now + patience
         // Processes that start together on a new file race to set it up (WAL, the migrations); SQLite
-        // can answer "busy" at once there instead of waiting, so a busy start is tried again.
+        // can answer "busy" at once there instead of waiting, and a migration can lose to another
+        // process's: a start that lost a race is tried again (ten at once once needed more than two tries).
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try openFile(path, directory: directory)
             } catch let error as DatabaseError
-                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 40
-                && clock.now + busyTimeout < giveUp
+                where attempt < 40 && (lostAMigrationRace(error) || (isBusy(error) && clock.now + busyTimeout < giveUp))
             {
                 usleep(50_000 + UInt32.random(in: 0..<50_000))
             } catch {
@@ -246,20 +246,21 @@ public final class SQLiteStore: StateStore {
                     PRIMARY KEY (run_id, target))
                 """)
         }
-        // Processes starting together on a new file race through the migrations: the migrator reads what is
-        // applied outside each migration's transaction, so two can run the same one and the second fails (its
-        // transaction rolls back, nothing is half done). Each such failure means another process applied a
-        // migration, so trying again gets further; ten processes at once needed more than the two tries this
-        // once had. A fault of the file fails every try.
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try migrator.migrate(writer)
-            } catch where attempt < 4 * schemaVersion {
-                usleep(1_000 + UInt32.random(in: 0..<10_000))
-            }
-        }
+        try migrator.migrate(writer)
+    }
+
+    /// Whether `error` is another process's lock, which the next try waits for (up to ``busyTimeout``).
+    private static func isBusy(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// Whether `error` is a migration another process applied first: the migrator reads what is applied
+    /// outside each migration's transaction, so two can run the same one; the second's rolls back, nothing
+    /// half done, and the next try finds it applied.
+    private static func lostAMigrationRace(_ error: DatabaseError) -> Bool {
+        let message = error.message ?? ""
+        return error.resultCode == .SQLITE_CONSTRAINT
+            || (error.resultCode == .SQLITE_ERROR && (message.contains("duplicate column name") || message.contains("already exists")))
     }
 
     /// A small read outside any transaction (the checks every process makes: due outbox items,

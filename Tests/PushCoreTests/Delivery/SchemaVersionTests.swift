@@ -8,7 +8,7 @@ import Testing
 /// The schema's version in `user_version`: set by the first open, and a later open skips the migrator.
 @Suite struct SchemaVersionTests {
     func userVersion(_ directory: String) throws -> Int {
-        var configuration = Configuration()
+        var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(5)
         return try DatabaseQueue(path: "\(directory)/mcp-push.sqlite", configuration: configuration).read { db in
             try Int.fetchOne(db, sql: "PRAGMA user_version") ?? -1
